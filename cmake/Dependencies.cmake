@@ -1,0 +1,13 @@
+# Every third-party library comes from Debian 12 packages (scripts/deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS url)
+find_package(yaml-cpp REQUIRED)
+find_package(RocksDB REQUIRED CONFIG)
+find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
+add_library(rapidjson INTERFACE)
+target_include_directories(rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
+if(MAILTRIXY_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
