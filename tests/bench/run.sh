@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make bench: runs every benchmark against the build directory given (default build/).
+# Benchmarks print numbers and ratios to a baseline measured in the same run.
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/../.."
+echo "== store: encryption overhead (baseline: plain RocksDB records) =="
+"$build/store_bench" 50000 512
+echo "== password hashing (hash-password, scrypt) =="
+start=$(date +%s%N)
+for _ in 1 2 3 4 5; do echo "bench-password" | "$build/mailtrixy" hash-password >/dev/null; done
+echo "  $(( ($(date +%s%N) - start) / 5000000 )) ms per hash-password run (5 runs)"
