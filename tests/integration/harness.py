@@ -143,3 +143,112 @@ class TestCase(unittest.TestCase):
         bridge = Bridge(config_path or self.home.write_config(), env=env)
         self.addCleanup(bridge.kill)
         return bridge
+
+
+# ---- the emulator ---------------------------------------------------------------------------
+
+EMULATOR_BIN = os.environ.get("MAILTRIXY_EMULATOR_BIN",
+                              os.path.join(os.path.dirname(__file__), "../../build/mailtrixy-emulator"))
+
+
+class Emulator:
+    """A running `mailtrixy-emulator` on a free loopback port.
+
+    It creates its own self-signed certificate in `directory` (the emulator does that when the
+    --cert/--key files are missing); `ssl_context()` trusts exactly that certificate. `clients` are
+    (client_id, secret, [redirect_uri, ...]) tuples, `users` (address, password) pairs, `args` any
+    further options. stdout's ready line gives the URL; stderr is collected for failure messages.
+    """
+
+    def __init__(self, directory, clients=(), users=(), args=(), timeout=30):
+        import ssl  # local: only emulator users need it
+        self.cert = os.path.join(directory, "emulator.crt")
+        self.key = os.path.join(directory, "emulator.key")
+        command = [EMULATOR_BIN, "--listen", "127.0.0.1:0", "--cert", self.cert, "--key", self.key]
+        for client_id, secret, redirect_uris in clients:
+            command += ["--client", f"{client_id}:{secret}"]
+            for uri in redirect_uris:
+                command += ["--redirect-uri", uri]
+        for address, password in users:
+            command += ["--user", f"{address}:{password}"]
+        command += list(args)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.stderr_lines = []
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
+        self.url = None
+        ready = threading.Event()
+
+        def read_ready_line():
+            line = self.process.stdout.readline()
+            match = re.fullmatch(r"mailtrixy-emulator listening on (https://[^\s]+)\n", line)
+            if match:
+                self.url = match.group(1)
+            ready.set()
+            for _ in self.process.stdout:  # keep draining so the emulator never blocks on stdout
+                pass
+
+        self._stdout_reader = threading.Thread(target=read_ready_line, daemon=True)
+        self._stdout_reader.start()
+        if not ready.wait(timeout) or self.url is None:
+            self.kill()
+            raise AssertionError(f"the emulator did not print its ready line; stderr:\n{self.stderr()}")
+        self._ssl = ssl.create_default_context(cafile=self.cert)
+
+    def _read_stderr(self):
+        for line in self.process.stderr:
+            self.stderr_lines.append(line)
+
+    def stderr(self):
+        return "".join(self.stderr_lines)
+
+    def ssl_context(self):
+        return self._ssl
+
+    def host_port(self):
+        host, port = self.url[len("https://"):].rsplit(":", 1)
+        return host, int(port)
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        """One request on a fresh connection: (status, message headers, body bytes)."""
+        import http.client
+        host, port = self.host_port()
+        connection = http.client.HTTPSConnection(host, port, context=self._ssl, timeout=timeout)
+        try:
+            if isinstance(body, str):
+                body = body.encode()
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.msg, response.read()
+        finally:
+            connection.close()
+
+    def control(self, method, path, body=None):
+        """A /_emulator/ call; returns (status, parsed JSON)."""
+        import json
+        headers = {}
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        status, _, data = self.request(method, "/_emulator" + path, body=body, headers=headers)
+        return status, json.loads(data) if data else None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout)
+        self._close_pipes()
+        return code
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close_pipes()
+
+    def _close_pipes(self):
+        for reader in (self._stdout_reader, self._stderr_reader):
+            reader.join(timeout=5)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe and not pipe.closed:
+                pipe.close()
