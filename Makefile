@@ -6,7 +6,7 @@ CONFIG    ?= config/mailtrixy.yaml
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-asan run test test-unit test-asan bench clean
+.PHONY: all deps build build-asan run test test-unit test-asan bench clean demo browser-deps
 
 all: build
 
@@ -28,8 +28,21 @@ build-asan: deps build-asan/CMakeCache.txt
 run: build
 	./build/mailtrixy serve --config $(CONFIG)
 
+# The offline demo: the emulator with a demo mailbox plus the bridge configured for it
+# (scripts/demo.sh prints the URL and the demo login; Ctrl-C stops both).
+demo: deps build/CMakeCache.txt
+	cmake --build build -j $(JOBS) --target mailtrixy mailtrixy-emulator
+	scripts/demo.sh
+
+# playwright-core for the browser test (tests/browser); npm ci writes node_modules/.package-lock.json,
+# so this reruns only when the lock file changes or node_modules is gone.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+
+browser-deps: tests/browser/node_modules/.package-lock.json
+
 # Every test, in the normal build and again under ASan+UBSan.
-test: build build-asan
+test: build build-asan browser-deps
 	ctest --test-dir build $(CTEST_ARGS) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan $(CTEST_ARGS) -j $(JOBS)

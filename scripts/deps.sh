@@ -9,7 +9,13 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev
   curl python3 openssl procps
+  chromium
 )
+# Node.js and npm run the browser test (tests/browser). A Node.js from elsewhere (e.g. NodeSource,
+# which bundles npm) is fine; only when npm is missing altogether are Debian's packages installed.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

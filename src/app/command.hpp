@@ -29,6 +29,10 @@ int run_serve(const CommandContext&);
 int run_check_config(const CommandContext&);
 int run_hash_password(const CommandContext&);
 int run_version(const CommandContext&);
+int run_accounts(const CommandContext&);
+
+// Reads one line (a password) from stdin, without echo on a terminal; false at end of input.
+bool read_password(std::string& password);
 
 // Prints one clear sentence to stderr, prefixed with "mailtrixy: ".
 void print_error(std::string_view message);

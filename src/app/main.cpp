@@ -16,6 +16,10 @@ constexpr std::array kCommands{
     Command{"serve", "serve [--config PATH]           run the bridge", run_serve},
     Command{"check-config", "check-config [--config PATH]    validate the configuration, print every problem",
             run_check_config},
+    Command{"accounts",
+            "accounts list | show|remove|reset-password|verify-password EMAIL\n"
+            "                                  linked Microsoft accounts (also while serve runs)",
+            run_accounts},
     Command{"hash-password", "hash-password                   read a password on stdin, print its hash",
             run_hash_password},
     Command{"version", "version                         print version and library versions", run_version},

@@ -53,13 +53,37 @@ Result<std::unique_ptr<store::Store>> open_store(const config::Settings& setting
   return store::Store::open(store::OpenOptions{.data_dir = settings.data_dir, .key = std::move(key).value(), .read_only = false, .migrations = {}});
 }
 
+bool database_exists(const config::Settings& settings) {
+  std::error_code ignored;
+  return std::filesystem::exists(settings.data_dir / "db" / "CURRENT", ignored);
+}
+
+Result<std::unique_ptr<store::Store>> open_store_read_only(const config::Settings& settings) {
+  const char* environment_key = std::getenv(std::string(store::kMasterKeyEnvironmentVariable).c_str());
+  const bool key_from_environment = environment_key != nullptr && *environment_key != '\0';
+  std::error_code ignored;
+  if (!key_from_environment && !std::filesystem::exists(settings.data_dir / store::kMasterKeyFileName, ignored)) {
+    return make_error("the master key " + (settings.data_dir / store::kMasterKeyFileName).string() +
+                      " is missing; set MAILTRIXY_MASTER_KEY or restore the file");
+  }
+  auto key = store::load_or_create_master_key(settings.data_dir, environment_key);
+  if (!key) return key.error();
+  return store::Store::open(store::OpenOptions{.data_dir = settings.data_dir, .key = std::move(key).value(), .read_only = true, .migrations = {}});
+}
+
+bool is_database_in_use(const Error& error) {
+  return error.message.find("is in use by another process") != std::string::npos;
+}
+
 web::HealthReport health_report(const config::Settings& settings) {
   web::HealthReport report;
   config::DiagnoseOptions options;
   options.probe_listeners = false;  // the running bridge holds its own ports
   for (const config::Diagnosis& diagnosis : config::diagnose(settings, options)) {
-    const bool about_integration = diagnosis.key.starts_with("microsoft.client_");
-    if (about_integration && diagnosis.severity != config::Severity::advice) {
+    // Only the secret's expiry: whether the Client ID and secret are set and work is reported by
+    // the auth module (they may come from the admin page, which the file knows nothing about).
+    const bool about_expiry = diagnosis.key == "microsoft.client_secret_expires";
+    if (about_expiry && diagnosis.severity != config::Severity::advice) {
       report.reasons.push_back(diagnosis.key + ": " + diagnosis.message);
     }
   }

@@ -23,8 +23,18 @@ bool report_startup_diagnoses(const config::Settings& settings);
 // Loads (or creates) the master key and opens the store in data_dir.
 Result<std::unique_ptr<store::Store>> open_store(const config::Settings& settings);
 
-// What /healthz reports about the configuration: an expired or expiring client secret, a
-// missing Microsoft integration.
+// True when data_dir holds a database (the bridge has been started at least once).
+bool database_exists(const config::Settings& settings);
+
+// Opens the store as a read-only secondary (safe next to a running bridge). Never creates the
+// master key or the database: call database_exists() first to tell "nothing yet" apart.
+Result<std::unique_ptr<store::Store>> open_store_read_only(const config::Settings& settings);
+
+// True for open_store()'s error when another process (a running `serve`) holds the database.
+bool is_database_in_use(const Error& error);
+
+// What /healthz reports about the configuration: an expired or expiring client secret (the web
+// module adds the integration's state and accounts needing sign-in).
 web::HealthReport health_report(const config::Settings& settings);
 
 }  // namespace mailtrixy::app

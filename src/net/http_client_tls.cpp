@@ -29,7 +29,10 @@ class ClientTlsStream final : public HttpStream {
       : stream_(std::move(socket), context) {
     SSL* ssl = stream_.native_handle();
     // SNI carries host names only (RFC 6066 §3 forbids literal IP addresses).
-    if (!host_is_ip_address) SSL_set_tlsext_host_name(ssl, host.c_str());
+    // (SSL_set_tlsext_host_name is a macro with an old-style cast; this is what it expands to.)
+    if (!host_is_ip_address) {
+      SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+    }
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (host_is_ip_address) {

@@ -77,7 +77,8 @@ FormFields FormFields::parse(std::string_view encoded) {
     if (pair.empty()) continue;
     const auto equals = pair.find('=');
     auto name = percent_decode(pair.substr(0, equals), true);
-    auto value = percent_decode(equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
+    auto value =
+        percent_decode(equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
     if (!name || !value || name->empty()) continue;
     form.fields_.emplace_back(std::move(*name), std::move(*value));
   }
@@ -92,7 +93,8 @@ std::optional<std::string> FormFields::get(std::string_view name) const {
 }
 
 bool FormFields::repeated(std::string_view name) const {
-  return std::count_if(fields_.begin(), fields_.end(), [&](const auto& field) { return field.first == name; }) > 1;
+  return std::count_if(fields_.begin(), fields_.end(),
+                       [&](const auto& field) { return field.first == name; }) > 1;
 }
 
 std::optional<std::string> read_cookie(const net::HttpRequest& request, std::string_view name) {
@@ -135,7 +137,8 @@ std::optional<std::string> origin_of(std::string_view url) {
   if (rest.empty() || rest.find('@') != std::string_view::npos) return std::nullopt;
   std::string authority = lower(rest);
   const std::string default_port = scheme == "https" ? ":443" : ":80";
-  if (authority.size() > default_port.size() && authority.ends_with(default_port) && authority.back() != ']') {
+  if (authority.size() > default_port.size() && authority.ends_with(default_port) &&
+      authority.back() != ']') {
     authority.resize(authority.size() - default_port.size());
   }
   return scheme + "://" + authority;

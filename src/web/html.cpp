@@ -21,7 +21,9 @@ std::string escape(std::string_view text) {
   return out;
 }
 
-Html text(std::string_view plain) { return Html::trusted(escape(plain)); }
+Html text(std::string_view plain) {
+  return Html::trusted(escape(plain));
+}
 
 Html render(std::string_view templ, std::initializer_list<Slot> slots) {
   std::vector<bool> used(slots.size(), false);
@@ -61,7 +63,8 @@ Html render(std::string_view templ, std::initializer_list<Slot> slots) {
   std::size_t index = 0;
   for (const Slot& slot : slots) {
     if (!used[index++]) {
-      throw std::logic_error("value for {{" + std::string(slot.name) + "}} has no placeholder in the template");
+      throw std::logic_error("value for {{" + std::string(slot.name) +
+                             "}} has no placeholder in the template");
     }
   }
   return Html::trusted(std::move(out));

@@ -8,7 +8,6 @@ constexpr std::string_view kDocument = R"(<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>{{title}} · MailTrixy Bridge</title>
 <link rel="stylesheet" href="/static/app.css">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
@@ -50,7 +49,8 @@ constexpr std::string_view kSignOut = R"(<form class="nav-form" method="post" ac
         <button type="submit" class="nav-button">Sign out admin</button>
       </form>)";
 
-constexpr std::string_view kCss = R"css(/* MailTrixy Bridge: one stylesheet for every page. No JavaScript anywhere. */
+constexpr std::string_view kCss =
+    R"css(/* MailTrixy Bridge: one stylesheet for every page. No JavaScript anywhere. */
 :root {
   --bg: #f4f6fb;
   --surface: #ffffff;
@@ -78,6 +78,7 @@ body { margin: 0; background: var(--bg); color: var(--text); font: 16px/1.55 var
 a { color: var(--primary); }
 a:hover { color: var(--primary-dark); }
 :focus-visible { outline: 3px solid #93b4ff; outline-offset: 2px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .skip-link { position: absolute; left: -999px; top: 8px; background: #fff; padding: 8px 12px; border-radius: 8px; z-index: 10; }
 .skip-link:focus { left: 8px; }
 .container { max-width: 960px; margin: 0 auto; padding: 0 20px; }
@@ -209,14 +210,16 @@ code, .code { font-family: var(--mono); font-size: 14.5px; background: #f1f4f9; 
 }
 )css";
 
-constexpr std::string_view kFavicon = R"svg(<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32" viewBox="0 0 28 28"><rect width="28" height="28" rx="7" fill="#1d4ed8"/><path d="M6 9.5 14 15l8-5.5V19a1.5 1.5 0 0 1-1.5 1.5h-13A1.5 1.5 0 0 1 6 19z" fill="#fff"/><path d="M6.6 8.2A1.5 1.5 0 0 1 7.5 7.5h13a1.5 1.5 0 0 1 .9.7L14 13.3z" fill="#bfdbfe"/></svg>
+constexpr std::string_view kFavicon =
+    R"svg(<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32" viewBox="0 0 28 28"><rect width="28" height="28" rx="7" fill="#1d4ed8"/><path d="M6 9.5 14 15l8-5.5V19a1.5 1.5 0 0 1-1.5 1.5h-13A1.5 1.5 0 0 1 6 19z" fill="#fff"/><path d="M6.6 8.2A1.5 1.5 0 0 1 7.5 7.5h13a1.5 1.5 0 0 1 .9.7L14 13.3z" fill="#bfdbfe"/></svg>
 )svg";
 
 }  // namespace
 
 std::string render_page(const PageFrame& frame) {
   const Html current = Html::trusted(R"( aria-current="page")");
-  const Html signout = frame.admin_signed_in ? render(kSignOut, {{"csrf", csrf_field(frame.csrf_token)}}) : Html{};
+  const Html signout =
+      frame.admin_signed_in ? render(kSignOut, {{"csrf", csrf_field(frame.csrf_token)}}) : Html{};
   return render(kDocument, {{"title", frame.title},
                             {"accounts_current", frame.section == Section::accounts ? current : Html{}},
                             {"admin_current", frame.section == Section::admin ? current : Html{}},
@@ -226,13 +229,18 @@ std::string render_page(const PageFrame& frame) {
       .str();
 }
 
-std::string_view app_css() { return kCss; }
-std::string_view favicon_svg() { return kFavicon; }
+std::string_view app_css() {
+  return kCss;
+}
+std::string_view favicon_svg() {
+  return kFavicon;
+}
 
 Html microsoft_logo(int size) {
   // Microsoft's four squares: red, green, blue, yellow, with a one-unit gap, on a 23x23 grid.
-  return render(R"(<svg width="{{size}}" height="{{size}}" viewBox="0 0 23 23" aria-hidden="true" focusable="false"><rect x="1" y="1" width="10" height="10" fill="#f25022"/><rect x="12" y="1" width="10" height="10" fill="#7fba00"/><rect x="1" y="12" width="10" height="10" fill="#00a4ef"/><rect x="12" y="12" width="10" height="10" fill="#ffb900"/></svg>)",
-                {{"size", std::to_string(size)}});
+  return render(
+      R"(<svg width="{{size}}" height="{{size}}" viewBox="0 0 23 23" aria-hidden="true" focusable="false"><rect x="1" y="1" width="10" height="10" fill="#f25022"/><rect x="12" y="1" width="10" height="10" fill="#7fba00"/><rect x="1" y="12" width="10" height="10" fill="#00a4ef"/><rect x="12" y="12" width="10" height="10" fill="#ffb900"/></svg>)",
+      {{"size", std::to_string(size)}});
 }
 
 Html csrf_field(std::string_view token) {

@@ -12,7 +12,7 @@ namespace mailtrixy::web {
 enum class Section { accounts, admin, none };
 
 struct PageFrame {
-  std::string title;           // <title> and nothing else (the page's own <h1> is in body)
+  std::string title;  // <title> and nothing else (the page's own <h1> is in body)
   Section section = Section::none;
   bool admin_signed_in = false;  // shows "Sign out" for the admin
   std::string csrf_token;        // for the admin sign-out form; may be empty when not signed in

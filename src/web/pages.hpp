@@ -30,8 +30,8 @@ struct AccountsPageModel {
   std::string integration_reason;  // for broken
   std::string integration_fix;
   std::string csrf_token;
-  bool signed_in = false;          // the browser has a session with accounts (offers sign-out)
-  std::string notice;              // a one-line confirmation, e.g. after signing out
+  bool signed_in = false;  // the browser has a session with accounts (offers sign-out)
+  std::string notice;      // a one-line confirmation, e.g. after signing out
 };
 Html accounts_page(const AccountsPageModel& model);
 
@@ -86,21 +86,21 @@ struct DiagnosisView {
 struct IntegrationsPageModel {
   std::string csrf_token;
   std::string client_id;
-  std::string client_id_source;      // "YAML", "admin page", ...
+  std::string client_id_source;  // "YAML", "admin page", ...
   bool secret_set = false;
   std::string secret_source;
-  std::string secret_expires;        // "YYYY-MM-DD" or empty
+  std::string secret_expires;  // "YYYY-MM-DD" or empty
   std::string redirect_uri;
   std::string tenant;
   std::string login_url;
-  std::string status;                // "ok", "not_configured", "broken"
+  std::string status;  // "ok", "not_configured", "broken"
   std::string status_reason;
   std::string status_fix;
   std::string status_code;
   std::vector<DiagnosisView> diagnoses;
-  std::string saved;                 // confirmation after a successful POST
-  std::string form_error;            // error of the last POST
-  std::string form_client_id;        // what the admin typed, re-shown after an error
+  std::string saved;           // confirmation after a successful POST
+  std::string form_error;      // error of the last POST
+  std::string form_client_id;  // what the admin typed, re-shown after an error
 };
 Html integrations_page(const IntegrationsPageModel& model);
 

@@ -40,13 +40,15 @@ constexpr std::string_view kAccountsPage = R"(<div class="page-header">
 </section>
 {{signout}})";
 
-constexpr std::string_view kEnabledTile = R"(<a class="tile tile-microsoft" href="/email-oauth/microsoft/start">
+constexpr std::string_view kEnabledTile =
+    R"(<a class="tile tile-microsoft" href="/email-oauth/microsoft/start">
       <span class="tile-logo">{{logo}}</span>
       <span class="tile-text"><span class="tile-title">Sign in with Outlook</span><span class="tile-sub">Outlook.com, Hotmail, Live and Microsoft 365</span></span>
       <span class="tile-badge">PREFERRED</span>
     </a>)";
 
-constexpr std::string_view kDisabledTile = R"(<span class="tile tile-microsoft tile-disabled" aria-disabled="true">
+constexpr std::string_view kDisabledTile =
+    R"(<span class="tile tile-microsoft tile-disabled" aria-disabled="true">
       <span class="tile-logo">{{logo}}</span>
       <span class="tile-text"><span class="tile-title">Sign in with Outlook</span><span class="tile-sub">Not available until the administrator finishes the set-up</span></span>
       <span class="tile-badge">PREFERRED</span>
@@ -119,10 +121,11 @@ constexpr std::string_view kMessagePage = R"(<section class="card">
 </section>)";
 
 Html callout(std::string_view kind, const std::string& strong, const std::string& message) {
-  return render(R"(<div class="callout callout-{{kind}}" role="status"><strong>{{strong}}</strong>{{message}}</div>)",
-                {{"kind", kind},
-                 {"strong", strong},
-                 {"message", message.empty() ? Html{} : render("<p>{{text}}</p>", {{"text", message}})}});
+  return render(
+      R"(<div class="callout callout-{{kind}}" role="status"><strong>{{strong}}</strong>{{message}}</div>)",
+      {{"kind", kind},
+       {"strong", strong},
+       {"message", message.empty() ? Html{} : render("<p>{{text}}</p>", {{"text", message}})}});
 }
 
 std::string initial_of(const AccountView& account) {
@@ -143,14 +146,17 @@ Html account_item(const AccountView& account) {
                          : Html::trusted(R"(<span class="badge badge-active">Active</span>)");
   const Html reason =
       account.needs_sign_in
-          ? render(R"(<div class="account-meta">{{reason}} Sign in again to reconnect; your mail and settings are kept.</div>)",
-                   {{"reason", account.needs_sign_in_reason.empty() ? std::string("Microsoft no longer accepts this account's sign-in.")
-                                                                     : account.needs_sign_in_reason}})
+          ? render(
+                R"(<div class="account-meta">{{reason}} Sign in again to reconnect; your mail and settings are kept.</div>)",
+                {{"reason", account.needs_sign_in_reason.empty()
+                                ? std::string("Microsoft no longer accepts this account's sign-in.")
+                                : account.needs_sign_in_reason}})
           : Html{};
   const Html action =
       account.needs_sign_in
-          ? render(R"(<div class="account-actions"><a class="button button-primary button-small" href="/email-oauth/microsoft/start?login_hint={{hint}}">Sign in again</a></div>)",
-                   {{"hint", percent_encode(account.address)}})
+          ? render(
+                R"(<div class="account-actions"><a class="button button-primary button-small" href="/email-oauth/microsoft/start?login_hint={{hint}}">Sign in again</a></div>)",
+                {{"hint", percent_encode(account.address)}})
           : Html{};
   return render(kAccountItem, {{"initial", initial_of(account)},
                                {"address", account.address},
@@ -167,12 +173,16 @@ Html endpoint_cell(const MailEndpoint& endpoint) {
   }
   Html cell = render("Server <code>{{host}}</code>", {{"host", endpoint.host}});
   if (endpoint.tls_port != 0) {
-    cell += render(R"(<br>Port <code>{{port}}</code> with SSL/TLS)", {{"port", std::to_string(endpoint.tls_port)}});
+    cell += render(R"(<br>Port <code>{{port}}</code> with SSL/TLS)",
+                   {{"port", std::to_string(endpoint.tls_port)}});
   }
   if (endpoint.starttls_port != 0) {
-    cell += render(endpoint.tls_port != 0 ? std::string_view(R"(<br><span class="muted small">or port <code>{{port}}</code> with STARTTLS</span>)")
-                                          : std::string_view(R"(<br>Port <code>{{port}}</code> with STARTTLS)"),
-                   {{"port", std::to_string(endpoint.starttls_port)}});
+    cell += render(
+        endpoint.tls_port != 0
+            ? std::string_view(
+                  R"(<br><span class="muted small">or port <code>{{port}}</code> with STARTTLS</span>)")
+            : std::string_view(R"(<br>Port <code>{{port}}</code> with STARTTLS)"),
+        {{"port", std::to_string(endpoint.starttls_port)}});
   }
   return cell;
 }
@@ -182,7 +192,8 @@ Html endpoint_cell(const MailEndpoint& endpoint) {
 Html accounts_page(const AccountsPageModel& model) {
   Html accounts;
   if (model.accounts.empty()) {
-    accounts = Html::trusted(R"(<div class="empty"><strong>No accounts connected in this browser yet.</strong>Use <em>Add Account</em> below to connect an Outlook.com or Microsoft 365 mailbox.</div>)");
+    accounts = Html::trusted(
+        R"(<div class="empty"><strong>No accounts connected in this browser yet.</strong>Use <em>Add Account</em> below to connect an Outlook.com or Microsoft 365 mailbox.</div>)");
   } else {
     accounts = Html::trusted(R"(<ul class="account-list">)");
     for (const AccountView& account : model.accounts) accounts += account_item(account);
@@ -194,33 +205,40 @@ Html accounts_page(const AccountsPageModel& model) {
     case IntegrationNotice::none: break;
     case IntegrationNotice::not_configured:
       notice = callout("info", "Outlook sign-in is not set up yet.",
-                       "An administrator must enter the Microsoft Client ID and Client Secret under Admin → Settings → Integrations.");
+                       "An administrator must enter the Microsoft Client ID and Client Secret under Admin → "
+                       "Settings → Integrations.");
       break;
     case IntegrationNotice::broken:
-      notice = callout("danger", "Outlook sign-in is currently not working.",
-                       model.integration_reason + (model.integration_fix.empty() ? "" : " " + model.integration_fix));
+      notice = callout(
+          "danger", "Outlook sign-in is currently not working.",
+          model.integration_reason + (model.integration_fix.empty() ? "" : " " + model.integration_fix));
       break;
   }
 
-  const Html tile = render(model.integration == IntegrationNotice::not_configured ? kDisabledTile : kEnabledTile,
-                           {{"logo", microsoft_logo(28)}});
+  const Html tile =
+      render(model.integration == IntegrationNotice::not_configured ? kDisabledTile : kEnabledTile,
+             {{"logo", microsoft_logo(28)}});
   const Html signout =
       model.signed_in
-          ? render(R"(<form class="inline-form" method="post" action="/settings/sign-out">{{csrf}}<button type="submit" class="button button-secondary button-small">Sign out of this browser</button></form>)",
-                   {{"csrf", csrf_field(model.csrf_token)}})
+          ? render(
+                R"(<form class="inline-form" method="post" action="/settings/sign-out">{{csrf}}<button type="submit" class="button button-secondary button-small">Sign out of this browser</button></form>)",
+                {{"csrf", csrf_field(model.csrf_token)}})
           : Html{};
-  return render(kAccountsPage, {{"notice", model.notice.empty() ? Html{} : callout("success", model.notice, "")},
-                                {"accounts", accounts},
-                                {"integration_notice", notice},
-                                {"tile", tile},
-                                {"signout", signout}});
+  return render(kAccountsPage,
+                {{"notice", model.notice.empty() ? Html{} : callout("success", model.notice, "")},
+                 {"accounts", accounts},
+                 {"integration_notice", notice},
+                 {"tile", tile},
+                 {"signout", signout}});
 }
 
 Html success_page(const SuccessPageModel& model) {
-  const std::string who = model.display_name.empty() ? model.address : model.display_name + " (" + model.address + ")";
+  const std::string who =
+      model.display_name.empty() ? model.address : model.display_name + " (" + model.address + ")";
   const Html relinked =
       model.relinked
-          ? Html::trusted(R"(<p class="muted small">This mailbox was connected before: its mail, folders and settings are kept. The previous bridge password no longer works; use the new one above.</p>)")
+          ? Html::trusted(
+                R"(<p class="muted small">This mailbox was connected before: its mail, folders and settings are kept. The previous bridge password no longer works; use the new one above.</p>)")
           : Html{};
   return render(kSuccessPage, {{"intro", who + " is now connected to this bridge."},
                                {"username", model.username},
@@ -233,25 +251,30 @@ Html success_page(const SuccessPageModel& model) {
 Html error_page(const ErrorPageModel& model) {
   const Html admin_note =
       model.admin_action
-          ? Html::trusted(R"(<div class="callout callout-info" role="note"><strong>This needs the bridge administrator.</strong><p>Administrators change the Microsoft settings under <a href="/admin/settings/integrations">Admin → Settings → Integrations</a>.</p></div>)")
+          ? Html::trusted(
+                R"(<div class="callout callout-info" role="note"><strong>This needs the bridge administrator.</strong><p>Administrators change the Microsoft settings under <a href="/admin/settings/integrations">Admin → Settings → Integrations</a>.</p></div>)")
           : Html{};
   Html details;
   if (!model.error.empty() || !model.codes.empty() || !model.description.empty()) {
     details = Html::trusted(R"(<div class="details"><h3>Technical details</h3><table class="settings">)");
     if (!model.error.empty()) {
-      details += render(R"(<tr><th scope="row">Microsoft error</th><td><code>{{v}}</code></td></tr>)", {{"v", model.error}});
+      details += render(R"(<tr><th scope="row">Microsoft error</th><td><code>{{v}}</code></td></tr>)",
+                        {{"v", model.error}});
     }
     if (!model.codes.empty()) {
-      details += render(R"(<tr><th scope="row">Error code</th><td><code>{{v}}</code></td></tr>)", {{"v", model.codes}});
+      details += render(R"(<tr><th scope="row">Error code</th><td><code>{{v}}</code></td></tr>)",
+                        {{"v", model.codes}});
     }
     if (!model.description.empty()) {
       details += render(R"(<tr><th scope="row">Message</th><td>{{v}}</td></tr>)", {{"v", model.description}});
     }
     details += Html::trusted("</table></div>");
   }
-  const Html retry = model.offer_retry
-                         ? Html::trusted(R"(<a class="button button-primary" href="/email-oauth/microsoft/start">Try again</a>)")
-                         : Html{};
+  const Html retry =
+      model.offer_retry
+          ? Html::trusted(
+                R"(<a class="button button-primary" href="/email-oauth/microsoft/start">Try again</a>)")
+          : Html{};
   return render(kErrorPage, {{"title", model.title},
                              {"explanation", model.explanation},
                              {"fix", model.fix},
@@ -262,7 +285,8 @@ Html error_page(const ErrorPageModel& model) {
 
 Html message_page(const std::string& heading, const std::string& message, const std::string& link_href,
                   const std::string& link_text) {
-  return render(kMessagePage, {{"heading", heading}, {"message", message}, {"href", link_href}, {"link", link_text}});
+  return render(kMessagePage,
+                {{"heading", heading}, {"message", message}, {"href", link_href}, {"link", link_text}});
 }
 
 }  // namespace mailtrixy::web

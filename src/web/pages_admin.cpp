@@ -105,10 +105,11 @@ constexpr std::string_view kIntegrationsPage = R"(<div class="page-header">
 </section>)";
 
 Html callout(std::string_view kind, const std::string& strong, const std::string& message) {
-  return render(R"(<div class="callout callout-{{kind}}" role="status"><strong>{{strong}}</strong>{{message}}</div>)",
-                {{"kind", kind},
-                 {"strong", strong},
-                 {"message", message.empty() ? Html{} : render("<p>{{text}}</p>", {{"text", message}})}});
+  return render(
+      R"(<div class="callout callout-{{kind}}" role="status"><strong>{{strong}}</strong>{{message}}</div>)",
+      {{"kind", kind},
+       {"strong", strong},
+       {"message", message.empty() ? Html{} : render("<p>{{text}}</p>", {{"text", message}})}});
 }
 
 }  // namespace
@@ -119,29 +120,41 @@ Html admin_login_page(const AdminLoginModel& model) {
                              {"username", model.username}});
 }
 
-Html admin_disabled_page() { return Html::trusted(std::string(kDisabledPage)); }
+Html admin_disabled_page() {
+  return Html::trusted(std::string(kDisabledPage));
+}
 
 Html admin_signed_out_page(const std::string& csrf_token, bool signed_in) {
   if (signed_in) {
-    return render(kSignedOutPage,
-                  {{"heading", "Sign out"},
-                   {"message", "You are signed in as the administrator."},
-                   {"action", render(R"(<form method="post" action="/admin/logout">{{csrf}}<button type="submit" class="button button-primary">Sign out</button></form>)",
-                                     {{"csrf", csrf_field(csrf_token)}})}});
+    return render(
+        kSignedOutPage,
+        {{"heading", "Sign out"},
+         {"message", "You are signed in as the administrator."},
+         {"action",
+          render(
+              R"(<form method="post" action="/admin/logout">{{csrf}}<button type="submit" class="button button-primary">Sign out</button></form>)",
+              {{"csrf", csrf_field(csrf_token)}})}});
   }
-  return render(kSignedOutPage, {{"heading", "Signed out"},
-                                 {"message", "You are signed out of the admin pages."},
-                                 {"action", Html::trusted(R"(<a class="button button-primary" href="/admin/login">Sign in again</a>)")}});
+  return render(
+      kSignedOutPage,
+      {{"heading", "Signed out"},
+       {"message", "You are signed out of the admin pages."},
+       {"action",
+        Html::trusted(R"(<a class="button button-primary" href="/admin/login">Sign in again</a>)")}});
 }
 
 Html integrations_page(const IntegrationsPageModel& model) {
   Html status;
   if (model.status == "broken") {
+    const bool code_in_reason =
+        !model.status_code.empty() && model.status_reason.find(model.status_code) != std::string::npos;
     status = callout("danger", "Sign-in with Microsoft is broken: " + model.status_reason,
-                     model.status_fix + (model.status_code.empty() ? "" : " (" + model.status_code + ")"));
+                     model.status_fix +
+                         (model.status_code.empty() || code_in_reason ? "" : " (" + model.status_code + ")"));
   } else if (model.status == "not_configured") {
-    status = callout("warning", "Sign-in with Microsoft is not configured yet.",
-                     "Enter the Client ID and the client secret Value below; users can sign in as soon as you save.");
+    status = callout(
+        "warning", "Sign-in with Microsoft is not configured yet.",
+        "Enter the Client ID and the client secret Value below; users can sign in as soon as you save.");
   } else {
     status = callout("success", "Sign-in with Microsoft is configured.", "");
   }
@@ -150,45 +163,50 @@ Html integrations_page(const IntegrationsPageModel& model) {
                                                  : render("<code>{{id}}</code>", {{"id", model.client_id}});
   Html secret;
   if (model.secret_set) {
-    secret = render(R"(<span class="badge badge-active">Set</span> <span class="muted small">from {{source}}{{expires}}</span>)",
-                    {{"source", model.secret_source},
-                     {"expires", model.secret_expires.empty() ? std::string() : "; expires " + model.secret_expires}});
+    secret = render(
+        R"(<span class="badge badge-active">Set</span> <span class="muted small">from {{source}}{{expires}}</span>)",
+        {{"source", model.secret_source},
+         {"expires", model.secret_expires.empty() ? std::string() : "; expires " + model.secret_expires}});
   } else {
     secret = Html::trusted(R"(<span class="badge badge-neutral">Not set</span>)");
   }
 
   Html diagnoses;
   if (model.diagnoses.empty()) {
-    diagnoses = Html::trusted(R"(<p class="muted">No problems found with the public URL and the Microsoft settings.</p>)");
+    diagnoses = Html::trusted(
+        R"(<p class="muted">No problems found with the public URL and the Microsoft settings.</p>)");
   } else {
     diagnoses = Html::trusted(R"(<ul class="diagnoses">)");
     for (const DiagnosisView& diagnosis : model.diagnoses) {
       const std::string_view badge = diagnosis.severity == "error"     ? "badge-attention"
                                      : diagnosis.severity == "warning" ? "badge-attention"
                                                                        : "badge-neutral";
-      diagnoses += render(R"(<li><span class="badge {{badge}}">{{severity}}</span> <span class="diagnosis-key">{{key}}</span><div>{{message}}</div>{{fix}}</li>)",
-                          {{"badge", badge},
-                           {"severity", diagnosis.severity},
-                           {"key", diagnosis.key},
-                           {"message", diagnosis.message},
-                           {"fix", diagnosis.fix.empty() ? Html{}
-                                                         : render(R"(<div class="muted small">Fix: {{fix}}</div>)", {{"fix", diagnosis.fix}})}});
+      diagnoses += render(
+          R"(<li><span class="badge {{badge}}">{{severity}}</span> <span class="diagnosis-key">{{key}}</span><div>{{message}}</div>{{fix}}</li>)",
+          {{"badge", badge},
+           {"severity", diagnosis.severity},
+           {"key", diagnosis.key},
+           {"message", diagnosis.message},
+           {"fix", diagnosis.fix.empty() ? Html{}
+                                         : render(R"(<div class="muted small">Fix: {{fix}}</div>)",
+                                                  {{"fix", diagnosis.fix}})}});
     }
     diagnoses += Html::trusted("</ul>");
   }
 
-  return render(kIntegrationsPage, {{"saved", model.saved.empty() ? Html{} : callout("success", model.saved, "")},
-                                    {"status", status},
-                                    {"redirect_uri", model.redirect_uri},
-                                    {"client_id", client_id},
-                                    {"client_id_source", model.client_id_source},
-                                    {"secret", secret},
-                                    {"tenant", model.tenant},
-                                    {"login_url", model.login_url},
-                                    {"form_error", model.form_error.empty() ? Html{} : callout("danger", model.form_error, "")},
-                                    {"csrf", csrf_field(model.csrf_token)},
-                                    {"form_client_id", model.form_client_id},
-                                    {"diagnoses", diagnoses}});
+  return render(kIntegrationsPage,
+                {{"saved", model.saved.empty() ? Html{} : callout("success", model.saved, "")},
+                 {"status", status},
+                 {"redirect_uri", model.redirect_uri},
+                 {"client_id", client_id},
+                 {"client_id_source", model.client_id_source},
+                 {"secret", secret},
+                 {"tenant", model.tenant},
+                 {"login_url", model.login_url},
+                 {"form_error", model.form_error.empty() ? Html{} : callout("danger", model.form_error, "")},
+                 {"csrf", csrf_field(model.csrf_token)},
+                 {"form_client_id", model.form_client_id},
+                 {"diagnoses", diagnoses}});
 }
 
 }  // namespace mailtrixy::web

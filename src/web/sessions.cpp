@@ -22,9 +22,13 @@ constexpr std::size_t kIdLength = 43;  // base64url of 32 bytes, no padding
 std::int64_t to_seconds(TimePoint time) {
   return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
 }
-TimePoint from_seconds(std::int64_t seconds) { return TimePoint(std::chrono::seconds(seconds)); }
+TimePoint from_seconds(std::int64_t seconds) {
+  return TimePoint(std::chrono::seconds(seconds));
+}
 
-std::string record_key(const BrowserSession& session) { return std::string(kSessionKeyPrefix) + session.binding(); }
+std::string record_key(const BrowserSession& session) {
+  return std::string(kSessionKeyPrefix) + session.binding();
+}
 
 std::string encode_record(const BrowserSession& session) {
   rapidjson::StringBuffer buffer;
@@ -74,12 +78,16 @@ BrowserSession fresh_session() {
 
 }  // namespace
 
-std::string BrowserSession::binding() const { return crypto::sha256_hex(id); }
+std::string BrowserSession::binding() const {
+  return crypto::sha256_hex(id);
+}
 
 SessionManager::SessionManager(store::Store& store, Clock clock)
     : store_(store), clock_(std::move(clock)), csrf_key_(crypto::random_bytes(32)) {}
 
-TimePoint SessionManager::now() const { return clock_ ? clock_() : std::chrono::system_clock::now(); }
+TimePoint SessionManager::now() const {
+  return clock_ ? clock_() : std::chrono::system_clock::now();
+}
 
 bool SessionManager::well_formed_id(std::string_view id) {
   return id.size() == kIdLength && std::all_of(id.begin(), id.end(), [](char c) {
@@ -95,7 +103,8 @@ BrowserSession SessionManager::resume(const std::optional<std::string>& cookie_v
   const std::string key = record_key(session);
   auto record = store_.get(store::Family::web_sessions, key);
   if (!record) {
-    log::error("cannot read a browser session; treating the browser as signed out", {{"error", record.error().message}});
+    log::error("cannot read a browser session; treating the browser as signed out",
+               {{"error", record.error().message}});
     return session;
   }
   if (!*record) return session;  // anonymous: a well-formed id we hold nothing for
@@ -127,7 +136,8 @@ Result<BrowserSession> SessionManager::replace(const BrowserSession& current, Br
   return next;
 }
 
-Result<BrowserSession> SessionManager::add_account(const BrowserSession& current, const std::string& account_key) {
+Result<BrowserSession> SessionManager::add_account(const BrowserSession& current,
+                                                   const std::string& account_key) {
   BrowserSession next;
   next.account_keys = current.account_keys;
   std::erase(next.account_keys, account_key);
@@ -170,14 +180,14 @@ bool SessionManager::csrf_valid(const BrowserSession& session, std::string_view 
 Result<std::size_t> SessionManager::purge_expired() {
   const std::int64_t current = to_seconds(now());
   std::vector<std::string> expired;
-  auto walked = store_.for_each_prefix(store::Family::web_sessions, kSessionKeyPrefix,
-                                       [&](std::string_view key, std::string_view value) {
-                                         BrowserSession session;
-                                         if (!decode_record(value, session) || to_seconds(session.expires_at) <= current) {
-                                           expired.emplace_back(key);
-                                         }
-                                         return true;
-                                       });
+  auto walked = store_.for_each_prefix(
+      store::Family::web_sessions, kSessionKeyPrefix, [&](std::string_view key, std::string_view value) {
+        BrowserSession session;
+        if (!decode_record(value, session) || to_seconds(session.expires_at) <= current) {
+          expired.emplace_back(key);
+        }
+        return true;
+      });
   if (!walked) return walked.error();
   if (expired.empty()) return std::size_t{0};
   store::WriteBatch batch = store_.batch();

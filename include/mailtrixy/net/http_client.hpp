@@ -49,8 +49,9 @@
 //
 // Stopping
 //   The destructor (or stop()) cancels every request in flight (each completes with
-//   HttpFailure::shut_down), closes every connection and joins the threads. Calling it from a
-//   client thread (from a send_async callback) throws std::logic_error.
+//   HttpFailure::shut_down), closes every connection and joins the threads; later requests fail
+//   at once with shut_down. Calling stop() from a client thread (from a send_async callback)
+//   throws std::logic_error.
 
 #include <chrono>
 #include <cstddef>
@@ -124,7 +125,10 @@ class HttpClient {
   // called on one of the client's threads (it would wait for itself).
   Result<HttpClientResponse> send(const HttpClientRequest& request, HttpFailure* failure = nullptr);
 
-  // Returns at once; `done` runs exactly once on a client thread (also when the client stops).
+  // Returns at once; `done` runs exactly once: on a client thread, or, for a request still in
+  // flight when the client stops, on the thread calling stop() (with HttpFailure::shut_down);
+  // for a request refused at once (invalid, client stopped) on the calling thread, before
+  // send_async returns. `done` must not call stop().
   using Callback = std::function<void(Result<HttpClientResponse> result, HttpFailure failure)>;
   void send_async(HttpClientRequest request, Callback done);
 

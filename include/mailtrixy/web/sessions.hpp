@@ -40,11 +40,11 @@ inline constexpr std::chrono::hours kAdminLifetime{12};
 inline constexpr std::string_view kSessionKeyPrefix = "session/";
 
 struct BrowserSession {
-  std::string id;              // the cookie value; secret
-  bool is_new = false;         // the browser had no usable cookie: the response must set one
-  bool stored = false;         // a record exists in the store
+  std::string id;                         // the cookie value; secret
+  bool is_new = false;                    // the browser had no usable cookie: the response must set one
+  bool stored = false;                    // a record exists in the store
   std::vector<std::string> account_keys;  // accounts connected from this browser, oldest first
-  bool admin = false;          // admin rights, not expired
+  bool admin = false;                     // admin rights, not expired
   std::chrono::system_clock::time_point expires_at{};
   std::chrono::system_clock::time_point admin_until{};
 

@@ -9,8 +9,6 @@
 #include "mailtrixy/crypto/password.hpp"
 
 namespace mailtrixy::app {
-namespace {
-
 // Reads one line from stdin; on a terminal the typed characters are not echoed.
 bool read_password(std::string& password) {
   const bool terminal = ::isatty(STDIN_FILENO) == 1;
@@ -30,8 +28,6 @@ bool read_password(std::string& password) {
   if (!password.empty() && password.back() == '\r') password.pop_back();
   return got || !password.empty();
 }
-
-}  // namespace
 
 int run_hash_password(const CommandContext& context) {
   if (!context.args.empty()) {
