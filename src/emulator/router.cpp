@@ -418,16 +418,16 @@ net::HttpResponse handle_graph_request(CoreServices services, const net::HttpReq
 
   // The slot is held until the response has gone out (including the latency), as Exchange
   // counts a request until it has answered.
-  std::function<void()> handler_on_sent = std::move(response.on_sent);
-  auto release = [&world, client_id, address, handler_on_sent = std::move(handler_on_sent)]() {
+  std::function<void()> handler_on_answered = std::move(response.on_answered);
+  auto release = [&world, client_id, address, handler_on_answered = std::move(handler_on_answered)]() {
     world.leave_mailbox(client_id, address);
-    if (handler_on_sent) handler_on_sent();
+    if (handler_on_answered) handler_on_answered();
   };
   if (origin == GraphOrigin::batch) {
     release();
-    response.on_sent = nullptr;
+    response.on_answered = nullptr;
   } else {
-    response.on_sent = std::move(release);
+    response.on_answered = std::move(release);
   }
   return finish(std::move(response));
 }

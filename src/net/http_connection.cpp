@@ -153,7 +153,7 @@ class Connection final : public ConnectionControl {
       path = std::string(parser.get().target().substr(0, parser.get().target().find('?')));
     }
     PreparedResponse prepared = respond(core_.handler, parser.release(), peer_, keep_alive_allowed);
-    SentNotifier notifier(std::move(prepared.on_sent));
+    AnsweredNotifier notifier(std::move(prepared.on_answered));
     if (prepared.delay.count() > 0) {
       delay_timer_.expires_after(prepared.delay);
       auto [ec] = co_await delay_timer_.async_wait(use_tuple);
@@ -163,8 +163,10 @@ class Connection final : public ConnectionControl {
       prepared.keep_alive = false;
       set_keep_alive(prepared.message, false);
     }
-    const bool written = co_await write(prepared.message);
+    // The request counts as answered once its response is complete and handed to the socket: a
+    // client that waits for the answer before its next request must never find it still counted.
     notifier.fire();
+    const bool written = co_await write(prepared.message);
     if (!method.empty()) {
       const auto elapsed =
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);

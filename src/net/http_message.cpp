@@ -170,7 +170,7 @@ PreparedResponse respond(const HttpHandler& handler, BeastRequest&& request, con
     internal_error("threw", "a non-standard exception");
     return prepared;
   }
-  prepared.on_sent = std::move(answer.on_sent);
+  prepared.on_answered = std::move(answer.on_answered);
   if (const std::string problem = validate(answer); !problem.empty()) {
     internal_error("returned an invalid response", problem);
     return prepared;
@@ -203,16 +203,16 @@ PreparedResponse respond(const HttpHandler& handler, BeastRequest&& request, con
   return prepared;
 }
 
-void SentNotifier::fire() noexcept {
+void AnsweredNotifier::fire() noexcept {
   if (!callback_) return;
   auto callback = std::move(callback_);
   callback_ = nullptr;
   try {
     callback();
   } catch (const std::exception& e) {
-    log::error("HTTP on_sent callback threw", {{"error", e.what()}});
+    log::error("HTTP on_answered callback threw", {{"error", e.what()}});
   } catch (...) {
-    log::error("HTTP on_sent callback threw a non-standard exception");
+    log::error("HTTP on_answered callback threw a non-standard exception");
   }
 }
 

@@ -27,7 +27,7 @@ struct PreparedResponse {
   BeastResponse message;
   bool keep_alive = false;  // the connection stays open after this response
   std::chrono::milliseconds delay{0};
-  std::function<void()> on_sent;
+  std::function<void()> on_answered;
 };
 
 // Runs the handler for one request and returns the response to send. Never throws for anything
@@ -41,14 +41,14 @@ BeastResponse error_response(int status, unsigned version, std::string_view deta
 // Sets keep-alive (and the matching Connection header for the request's version).
 void set_keep_alive(BeastResponse& response, bool keep_alive);
 
-// Runs a response's on_sent exactly once: when fire() is called or, failing that, when the
+// Runs a response's on_answered exactly once: when fire() is called or, failing that, when the
 // notifier is destroyed (the connection died or the server dropped the coroutine).
-class SentNotifier {
+class AnsweredNotifier {
  public:
-  explicit SentNotifier(std::function<void()> callback) : callback_(std::move(callback)) {}
-  ~SentNotifier() { fire(); }
-  SentNotifier(const SentNotifier&) = delete;
-  SentNotifier& operator=(const SentNotifier&) = delete;
+  explicit AnsweredNotifier(std::function<void()> callback) : callback_(std::move(callback)) {}
+  ~AnsweredNotifier() { fire(); }
+  AnsweredNotifier(const AnsweredNotifier&) = delete;
+  AnsweredNotifier& operator=(const AnsweredNotifier&) = delete;
   void fire() noexcept;
 
  private:

@@ -116,7 +116,7 @@ TEST_F(EmulatorBatch, ItemsAreThrottledIndividuallyWithRetryAfterInTheirHeaders)
   EXPECT_EQ(json["responses"][0]["status"].GetInt(), 429);
   EXPECT_STREQ(json["responses"][0]["headers"]["Retry-After"].GetString(), "1");
   EXPECT_STREQ(json["responses"][0]["body"]["error"]["code"].GetString(), "ApplicationThrottled");
-  for (auto& held : in_flight) held.on_sent();
+  for (auto& held : in_flight) held.on_answered();
 }
 
 }  // namespace

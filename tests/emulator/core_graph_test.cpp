@@ -118,7 +118,7 @@ TEST_F(EmulatorGraph, UsersPathAddressesOnlyTheSignedInUser) {
   ASSERT_NE(upper, work_id);
   net::HttpResponse by_upper_id = graph("GET", "/users/" + upper, work_token);
   EXPECT_EQ(by_upper_id.status, 200);
-  by_upper_id.on_sent();
+  by_upper_id.on_answered();
 }
 
 TEST_F(EmulatorGraph, DelegatedScopesAreEnforced) {
@@ -135,7 +135,7 @@ TEST_F(EmulatorGraph, FifthConcurrentRequestOnAMailboxIsThrottled) {
   for (int i = 0; i < 4; ++i) {
     in_flight.push_back(graph("GET", "/me", token));
     ASSERT_EQ(in_flight.back().status, 200);
-    ASSERT_TRUE(in_flight.back().on_sent);  // the slot is held until the response is out
+    ASSERT_TRUE(in_flight.back().on_answered);  // the slot is held until the response is out
   }
   const net::HttpResponse throttled = graph("GET", "/me", token);
   EXPECT_EQ(throttled.status, 429);
@@ -146,13 +146,13 @@ TEST_F(EmulatorGraph, FifthConcurrentRequestOnAMailboxIsThrottled) {
   const std::string work_token = access_token_for(kWork);
   net::HttpResponse other = graph("GET", "/me", work_token);
   EXPECT_EQ(other.status, 200);
-  other.on_sent();
+  other.on_answered();
 
-  in_flight[0].on_sent();
+  in_flight[0].on_answered();
   net::HttpResponse again = graph("GET", "/me", token);
   EXPECT_EQ(again.status, 200);
-  again.on_sent();
-  for (std::size_t i = 1; i < in_flight.size(); ++i) in_flight[i].on_sent();
+  again.on_answered();
+  for (std::size_t i = 1; i < in_flight.size(); ++i) in_flight[i].on_answered();
 
   rapidjson::Document stats = parse_json(send("GET", "/_emulator/stats").body);
   EXPECT_EQ(stats["throttled"].GetUint64(), 1u);
@@ -165,7 +165,7 @@ TEST_F(EmulatorGraph, LatencyIsAddedToGraphResponsesOnly) {
   const std::string token = access_token_for();
   net::HttpResponse response = graph("GET", "/me", token);
   EXPECT_EQ(response.delay, std::chrono::milliseconds(250));
-  response.on_sent();
+  response.on_answered();
   EXPECT_EQ(graph("GET", "/me", "bad").delay, std::chrono::milliseconds(250));
   EXPECT_EQ(token_request("grant_type=x").delay, std::chrono::milliseconds(0));
   EXPECT_EQ(send("GET", "/_emulator/stats").delay, std::chrono::milliseconds(0));
@@ -183,7 +183,7 @@ TEST_F(EmulatorGraph, InjectedStatusFaultsHitTheNextNMatchingRequests) {
   }
   net::HttpResponse ok = graph("GET", "/me", token);
   EXPECT_EQ(ok.status, 200);
-  ok.on_sent();
+  ok.on_answered();
 
   ASSERT_EQ(send("POST", "/_emulator/faults", R"([{"route": "mailFolders/inbox", "status": 429, "retry_after": 2.5}])")
                 .status,
@@ -215,7 +215,7 @@ TEST_F(EmulatorGraph, MalformedTruncatedAndResetFaults) {
   net::HttpResponse truncated = graph("GET", "/me", token);
   EXPECT_EQ(truncated.status, 200);
   EXPECT_TRUE(broken.Parse(truncated.body.c_str()).HasParseError());
-  truncated.on_sent();
+  truncated.on_answered();
 
   ASSERT_EQ(send("POST", "/_emulator/faults", R"({"route": "GET /v1.0/me", "kind": "reset", "status": 502})").status,
             200);
@@ -257,8 +257,8 @@ TEST_F(EmulatorGraph, BadFaultDescriptionsAreRejectedWithAReason) {
 TEST_F(EmulatorGraph, StatsCountRequestsByRoute) {
   const std::string token = access_token_for();
   ASSERT_EQ(send("POST", "/_emulator/stats/reset").status, 200);
-  graph("GET", "/me", token).on_sent();
-  graph("GET", "/me?$select=id", token).on_sent();
+  graph("GET", "/me", token).on_answered();
+  graph("GET", "/me?$select=id", token).on_answered();
   graph("GET", "/me", "bad");
   rapidjson::Document stats = parse_json(send("GET", "/_emulator/stats").body);
   EXPECT_EQ(stats["graph_requests"].GetUint64(), 3u);

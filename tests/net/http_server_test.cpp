@@ -129,14 +129,15 @@ class HttpServerTest : public ::testing::Test {
     if (path == "/delay") {
       HttpResponse response = HttpResponse::text(200, "delayed");
       response.delay = std::chrono::milliseconds(std::stol(request.query.substr(request.query.find('=') + 1)));
-      response.on_sent = [this] { ++sent_; };
+      response.on_answered = [this] { ++sent_; };
       return response;
     }
     if (path == "/sent") {
       HttpResponse response = HttpResponse::text(200, "sent");
-      response.on_sent = [this] { ++sent_; };
+      response.on_answered = [this] { ++sent_; };
       return response;
     }
+    if (path == "/answered-count") return HttpResponse::text(200, std::to_string(sent_.load()));
     if (path == "/slow") {
       std::this_thread::sleep_for(1500ms);  // deliberately blocking: occupies one server thread
       return HttpResponse::text(200, "slow");
@@ -145,7 +146,7 @@ class HttpServerTest : public ::testing::Test {
     if (path == "/bad-header") {
       HttpResponse response = HttpResponse::text(200, "never sent");
       response.headers.emplace_back("X-Bad", "a\r\nInjected: yes");
-      response.on_sent = [this] { ++sent_; };
+      response.on_answered = [this] { ++sent_; };
       return response;
     }
     if (path == "/no-content") return HttpResponse::text(204, "dropped");
@@ -459,7 +460,7 @@ TEST_F(HttpServerTest, ClosesIdleConnectionsAfterTheTimeout) {
   EXPECT_LT(elapsed_ms(idle_since), 3000);
 }
 
-// --- handler contract: errors, delay, on_sent, threads ------------------------------------------
+// --- handler contract: errors, delay, on_answered, threads ------------------------------------------
 
 TEST_F(HttpServerTest, TurnsAThrowingHandlerInto500WithoutLoggingTheRequest) {
   LogCapture capture;
@@ -486,15 +487,27 @@ TEST_F(HttpServerTest, TurnsAnInvalidResponseInto500) {
   EXPECT_NE(capture.text().find("the value of header X-Bad contains CR, LF or NUL"), std::string::npos)
       << capture.text();
   for (int i = 0; i < 200 && sent_ == 0; ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_EQ(sent_, 1) << "on_sent still runs for the response that replaced it";
+  EXPECT_EQ(sent_, 1) << "on_answered still runs for the response that replaced it";
 }
 
-TEST_F(HttpServerTest, CallsOnSentAfterTheResponse) {
+TEST_F(HttpServerTest, CallsOnAnsweredOnceForTheResponse) {
   start();
   const auto result = run_command(curl_tls("'" + url("/sent") + "'"));
   EXPECT_EQ(result.output, "sent");
   for (int i = 0; i < 200 && sent_ == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(sent_, 1);
+}
+
+// A client that waits for each answer must never find its previous request still in flight:
+// on_answered has run before the response can reach it. Repeated, since a race would be rare.
+TEST_F(HttpServerTest, OnAnsweredRunsBeforeTheClientCanReadTheResponse) {
+  start();
+  std::string urls;
+  for (int i = 0; i < 20; ++i) urls += " '" + url("/sent") + "' '" + url("/answered-count") + "'";
+  const auto result = run_command(curl_tls("-w '\\n'" + urls));
+  std::string expected;
+  for (int i = 1; i <= 20; ++i) expected += "sent\n" + std::to_string(i) + "\n";
+  EXPECT_EQ(result.output, expected);
 }
 
 TEST_F(HttpServerTest, DelaysTheResponseWithoutHoldingAThread) {
@@ -639,7 +652,7 @@ TEST_F(HttpServerTest, StopGivesUpOnSlowResponsesAfterTheGracePeriod) {
   const long stop_ms = elapsed_ms(since);
   EXPECT_GE(stop_ms, 250);
   EXPECT_LT(stop_ms, 1300) << "grace + 1 s at most";
-  EXPECT_EQ(sent_, 1) << "on_sent runs for the response that was never sent";
+  EXPECT_EQ(sent_, 1) << "on_answered runs for the response that was never sent";
   EXPECT_NE(request.get(), 0);
   server_->stop(1s);  // idempotent
 }

@@ -11,9 +11,11 @@
 //     waits). Work that takes time belongs elsewhere (a worker, a queue) with the handler only
 //     handing it over. Artificial latency is HttpResponse::delay, which waits on a timer without
 //     holding a thread.
-//   - HttpResponse::on_sent runs once the response has been written, or once it is certain it
-//     never will be (connection lost, server stopped). It lets a handler keep counters of requests
-//     "in flight" that include the delay and the write, e.g. for per-mailbox concurrency limits.
+//   - HttpResponse::on_answered runs when the response, after its delay, is handed to the socket
+//     to be written, or once it is certain it never will be (connection lost, server stopped). It
+//     lets a handler keep counters of requests "in flight" that include the delay, e.g. for
+//     per-mailbox concurrency limits; it runs before the client can have read the response, so
+//     a client that waits for each answer never sees its previous request still counted.
 //
 // Protocol behaviour
 //   - HTTP/1.0 and HTTP/1.1, keep-alive as the request asks (1.1 default on, 1.0 default off);
@@ -84,9 +86,10 @@ struct HttpResponse {
   std::string body;
   // The server waits this long (on a timer, holding no thread) before sending the response.
   std::chrono::milliseconds delay{0};
-  // Called exactly once, on a server thread, after the response was written or when it cannot be
-  // written any more (peer gone, server stopping). Exceptions from it are logged and swallowed.
-  std::function<void()> on_sent;
+  // Called exactly once, on a server thread, as the response (after its delay) is handed to the
+  // socket, or when it cannot be written any more (peer gone, server stopping). Exceptions from
+  // it are logged and swallowed.
+  std::function<void()> on_answered;
 
   // Shorthand for the common case: a status, a body and its Content-Type.
   static HttpResponse text(int status, std::string body,
