@@ -10,3 +10,5 @@ echo "== password hashing (hash-password, scrypt) =="
 start=$(date +%s%N)
 for _ in 1 2 3 4 5; do echo "bench-password" | "$build/mailtrixy" hash-password >/dev/null; done
 echo "  $(( ($(date +%s%N) - start) / 5000000 )) ms per hash-password run (5 runs)"
+echo "== emulator: Graph list and \$value requests/s over keep-alive TLS, memory with 100,000 messages =="
+python3 tests/bench/emulator_bench.py "$build"
