@@ -30,6 +30,7 @@ int run_check_config(const CommandContext&);
 int run_hash_password(const CommandContext&);
 int run_version(const CommandContext&);
 int run_accounts(const CommandContext&);
+int run_mailbox(const CommandContext&);
 
 // Reads one line (a password) from stdin, without echo on a terminal; false at end of input.
 bool read_password(std::string& password);

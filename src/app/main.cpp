@@ -20,6 +20,10 @@ constexpr std::array kCommands{
             "accounts list | show|remove|reset-password|verify-password EMAIL\n"
             "                                  linked Microsoft accounts (also while serve runs)",
             run_accounts},
+    Command{"mailbox",
+            "mailbox folders EMAIL | messages EMAIL FOLDER\n"
+            "                                  what the sync engine has cached (also while serve runs)",
+            run_mailbox},
     Command{"hash-password", "hash-password                   read a password on stdin, print its hash",
             run_hash_password},
     Command{"version", "version                         print version and library versions", run_version},

@@ -12,3 +12,5 @@ for _ in 1 2 3 4 5; do echo "bench-password" | "$build/mailtrixy" hash-password 
 echo "  $(( ($(date +%s%N) - start) / 5000000 )) ms per hash-password run (5 runs)"
 echo "== emulator: Graph list and \$value requests/s over keep-alive TLS, memory with 100,000 messages =="
 python3 tests/bench/emulator_bench.py "$build"
+echo "== sync: initial sync of a 10,000-message INBOX, steady-state requests of an idle mailbox =="
+python3 tests/bench/sync_bench.py "$build"

@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "../command.hpp"
 #include "../startup.hpp"
@@ -17,10 +20,13 @@
 #include "mailtrixy/base/log.hpp"
 #include "mailtrixy/config/load.hpp"
 #include "mailtrixy/crypto/random.hpp"
+#include "mailtrixy/graph/graph_client.hpp"
+#include "mailtrixy/graph/graph_remote_mailbox.hpp"
 #include "mailtrixy/net/certificate.hpp"
 #include "mailtrixy/net/http_client.hpp"
 #include "mailtrixy/net/http_server.hpp"
 #include "mailtrixy/net/tls.hpp"
+#include "mailtrixy/sync/sync_engine.hpp"
 #include "mailtrixy/web/control.hpp"
 #include "mailtrixy/web/server.hpp"
 
@@ -49,6 +55,48 @@ std::string token_metrics(const auth::TokenManager& tokens) {
          "# TYPE mailtrixy_token_refresh_requests_total counter\n"
          "mailtrixy_token_refresh_requests_total " +
          std::to_string(tokens.refresh_requests()) + "\n";
+}
+
+// One account's Graph client and the RemoteMailbox over it, kept alive together by the
+// shared_ptr the sync engine holds.
+struct GraphMailbox {
+  std::unique_ptr<graph::GraphClient> client;
+  std::unique_ptr<graph::GraphRemoteMailbox> mailbox;
+};
+
+// Every Graph client made, so shutdown can wake calls sleeping in a retry before joining the
+// sync workers.
+struct GraphClients {
+  std::mutex mutex;
+  std::vector<std::weak_ptr<GraphMailbox>> made;
+  void stop_all() {
+    std::lock_guard lock(mutex);
+    for (auto& weak : made)
+      if (auto holder = weak.lock()) holder->client->stop();
+  }
+};
+
+std::shared_ptr<mail::RemoteMailbox> make_remote(net::HttpClient& http, auth::TokenManager& tokens,
+                                                 const config::Settings& settings, const std::string& key,
+                                                 GraphClients& clients) {
+  graph::GraphClientOptions options;
+  options.graph_url = settings.microsoft.graph_url;
+  options.mailbox_key = key;
+  auto client = graph::GraphClient::create(http, graph::token_source(tokens, key), options);
+  if (!client) {
+    log::error("cannot create the Graph client; the account is not synced",
+               {{"account", key}, {"reason", client.error().message}});
+    return nullptr;
+  }
+  auto holder = std::make_shared<GraphMailbox>();
+  holder->client = std::move(client.value());
+  holder->mailbox = std::make_unique<graph::GraphRemoteMailbox>(*holder->client);
+  {
+    std::lock_guard lock(clients.mutex);
+    std::erase_if(clients.made, [](const auto& weak) { return weak.expired(); });
+    clients.made.push_back(holder);
+  }
+  return std::shared_ptr<mail::RemoteMailbox>(holder, holder->mailbox.get());
 }
 
 }  // namespace
@@ -100,12 +148,38 @@ int run_serve(const CommandContext& context) {
   }
   auth::SignInFlow sign_in(**integration, accounts, **http);
   auth::TokenManager tokens(**integration, accounts, **http);
-  // The sync engine will start the initial sync from this event; until it exists the event is
-  // recorded in the log so an operator can see the hand-over happen.
-  accounts.subscribe_account_connected([](const auth::Account& account, bool relinked) {
-    log::info("initial sync requested", {{"account", account.key}, {"relinked", relinked ? "yes" : "no"}});
-  });
   tokens.start();
+
+  // Sync: one worker per account, started for every active account now and for every account
+  // that signs in later (the account-connected event). Stopped before the token manager and the
+  // HTTP client it uses.
+  sync::SyncOptions sync_options;
+  sync_options.poll_interval = settings->sync.poll_interval;
+  sync_options.idle_poll_interval = settings->sync.idle_poll_interval;
+  sync_options.body_cache_bytes = settings->sync.body_cache_bytes;
+  sync_options.account_exists = [&accounts](const std::string& key) {
+    auto found = accounts.find(key);
+    return !found.ok() || found.value().has_value();  // a read error is not a removal
+  };
+  GraphClients graph_clients;
+  sync::SyncEngine sync_engine(**store, sync_options);
+  if (auto opened = sync_engine.open(); !opened) {
+    print_error("cannot read the message body cache: " + opened.error().message);
+    return kRuntimeFailure;
+  }
+  auto start_sync = [&](const std::string& key) {
+    if (auto remote = make_remote(**http, tokens, *settings, key, graph_clients)) sync_engine.start_account(key, std::move(remote));
+  };
+  accounts.subscribe_account_connected([&start_sync](const auth::Account& account, bool relinked) {
+    log::info("initial sync requested", {{"account", account.key}, {"relinked", relinked ? "yes" : "no"}});
+    start_sync(account.key);
+  });
+  if (auto linked = accounts.list(); linked) {
+    for (const auth::Account& account : *linked)
+      if (account.status == auth::AccountStatus::active) start_sync(account.key);
+  } else {
+    log::error("cannot list the accounts to sync", {{"reason", linked.error().message}});
+  }
 
   net::HttpServerOptions web_options;
   web_options.listen = settings->web.listen;
@@ -159,6 +233,8 @@ int run_serve(const CommandContext& context) {
   (*web_server)->stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace));
   control_server->reset();
   web_server->reset();
+  graph_clients.stop_all();
+  sync_engine.stop();
   tokens.stop();
   (*http)->stop();
   if (auto flushed = (*store)->flush(); !flushed) {

@@ -1,0 +1,160 @@
+#pragma once
+// SyncedMailbox: mail::MailboxBackend for one account, answered from the RocksDB caches kept
+// current by the sync engine, with writes going through to Microsoft (a mail::RemoteMailbox).
+//
+// Reads (list_folders, folder_status, list_messages, subscribed_folders) never call Graph.
+// fetch_mime and message_size call Graph only on a cache miss (see docs/adr/0006-message-size.md:
+// RFC822.SIZE is the exact length of the MIME the bridge serves, learned on first download and
+// pinned in the metadata; bodies live in the encrypted BodyCache).
+//
+// Writes call the RemoteMailbox first and, once Microsoft confirmed, record the result (metadata,
+// UID maps, UIDNEXT) in one atomic store batch, then publish change events. Messages the bridge
+// puts into a folder (APPEND, COPY, MOVE) get their UID at once (add_local), so APPENDUID and
+// COPYUID are exact; the delta round that later reports the same immutable id keeps that UID.
+// \Deleted never reaches Graph: it is kept in the metadata until EXPUNGE.
+//
+// The sync side (sync_folder_tree, sync_folder) is driven by SyncEngine; it is public so tests
+// can run rounds deterministically.
+//
+// Delta rounds. A folder with a stored delta link gets an incremental round; one without (first
+// sync, after a crash in the middle of an initial listing, or after 410 SyncStateNotFound, which
+// clears the link) gets a full listing, applied page by page, whose last page expunges the
+// messages that were not listed. A message that still exists keeps its UID in every case,
+// because UIDs are looked up by immutable id.
+//
+// Change events are published while the per-account write lock is held, right after the batch
+// that recorded them, so every subscriber sees a folder's events in the order they were stored.
+// Callbacks must be quick and must not call back into the mailbox.
+//
+// Threads: every method may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailtrixy/mail/backend.hpp"
+#include "mailtrixy/mail/remote_mailbox.hpp"
+#include "mailtrixy/store/store.hpp"
+#include "mailtrixy/sync/body_cache.hpp"
+#include "mailtrixy/sync/records.hpp"
+
+namespace mailtrixy::sync {
+
+class SyncedMailbox final : public mail::MailboxBackend {
+ public:
+  using NowMs = std::function<std::int64_t()>;
+  SyncedMailbox(store::Store& store, std::string account_key,
+                std::shared_ptr<mail::RemoteMailbox> remote, std::shared_ptr<BodyCache> bodies,
+                NowMs now_ms);
+  ~SyncedMailbox() override;
+  SyncedMailbox(const SyncedMailbox&) = delete;
+  SyncedMailbox& operator=(const SyncedMailbox&) = delete;
+
+  // --- mail::MailboxBackend ------------------------------------------------------------------
+  mail::MailResult<std::vector<mail::FolderInfo>> list_folders() override;
+  mail::MailResult<mail::FolderStatus> folder_status(std::string_view path) override;
+  mail::MailResult<std::vector<mail::MessageMeta>> list_messages(std::string_view path,
+                                                                 mail::UidRange range) override;
+  mail::MailResult<std::string> fetch_mime(std::string_view path, mail::Uid uid) override;
+  mail::MailResult<std::uint64_t> message_size(std::string_view path, mail::Uid uid) override;
+  mail::MailResult<std::vector<mail::MessageMeta>> store_flags(std::string_view path,
+                                                               const std::vector<mail::Uid>& uids,
+                                                               mail::StoreMode mode,
+                                                               const mail::Flags& flags) override;
+  mail::MailResult<mail::AppendResult> append(std::string_view path, std::string_view mime,
+                                              const mail::Flags& flags,
+                                              std::optional<mail::TimePoint> internal_date) override;
+  mail::MailResult<mail::CopyResult> copy(std::string_view path, const std::vector<mail::Uid>& uids,
+                                          std::string_view destination) override;
+  mail::MailResult<mail::CopyResult> move(std::string_view path, const std::vector<mail::Uid>& uids,
+                                          std::string_view destination) override;
+  mail::MailResult<std::vector<mail::Uid>> expunge(
+      std::string_view path, const std::optional<std::vector<mail::Uid>>& only) override;
+  mail::MailResult<void> create_folder(std::string_view path) override;
+  mail::MailResult<void> rename_folder(std::string_view from, std::string_view to) override;
+  mail::MailResult<void> delete_folder(std::string_view path) override;
+  mail::MailResult<void> set_subscribed(std::string_view path, bool subscribed) override;
+  mail::MailResult<std::vector<std::string>> subscribed_folders() override;
+  mail::MailResult<mail::ChangeSubscription> subscribe(std::string_view path,
+                                                       mail::ChangeCallback on_change) override;
+  mail::MailResult<void> request_refresh(std::string_view path) override;
+
+  // --- sync side ----------------------------------------------------------------------------
+  // Lists the folder tree on Graph and records it: new folders get a UIDVALIDITY, renamed or
+  // moved ones keep theirs, vanished ones are removed (subscribers get folder_removed). Search
+  // folders are skipped.
+  mail::MailResult<void> sync_folder_tree();
+  // One complete delta round of the folder (every page). On sync_state_not_found the stored
+  // link is dropped and a full listing follows in the same call.
+  mail::MailResult<void> sync_folder(const std::string& folder_id);
+
+  // What the engine needs to schedule rounds.
+  struct FolderSchedule {
+    std::string id;
+    std::string path;
+    bool inbox = false;
+    bool watched = false;            // someone is subscribed (selected or IDLE)
+    bool refresh_requested = false;  // request_refresh() since the last round
+    bool initial_sync_complete = false;
+    std::int64_t last_round_ms = 0;  // last attempt (success or failure), 0 = never
+  };
+  // INBOX first, then by path.
+  std::vector<FolderSchedule> schedule();
+  // Called (without locks held) whenever the schedule changed: subscribe, request_refresh.
+  void set_wakeup(std::function<void()> wakeup);
+
+  const std::string& account() const { return state_.account(); }
+  AccountState& state() { return state_; }
+
+ private:
+  // Shared with the unsubscribe closures (by weak_ptr), so a subscription handle that outlives
+  // the mailbox unsubscribes harmlessly.
+  struct Subscribers {
+    struct Entry {
+      std::uint64_t id;
+      mail::ChangeCallback callback;
+    };
+    std::mutex mutex;
+    std::map<std::string, std::vector<Entry>> by_folder;  // folder id -> subscribers
+    std::uint64_t next_id = 0;
+  };
+  mail::MailResult<FolderRecord> find_folder(std::string_view path);
+  void publish_locked(const std::string& folder_id, const std::string& path,
+                      const AccountState::Applied& applied);
+  void publish_event_locked(const std::string& folder_id, const mail::ChangeEvent& event);
+  mail::MailResult<void> record_tree(const std::vector<mail::RemoteFolder>& remote);
+  mail::MailResult<void> full_or_incremental_round(const FolderRecord& folder, bool full);
+  mail::MailResult<std::string> load_mime(const std::string& folder_id, const MessageRecord& meta);
+  mail::MailResult<mail::CopyResult> copy_or_move(std::string_view path,
+                                                  const std::vector<mail::Uid>& uids,
+                                                  std::string_view destination, bool move);
+  void note_round(const std::string& folder_id);
+  void wake();
+
+  store::Store& store_;
+  AccountState state_;
+  std::shared_ptr<mail::RemoteMailbox> remote_;
+  std::shared_ptr<BodyCache> bodies_;
+  NowMs now_ms_;
+
+  // Serialises read-modify-write of this account's records and event publication.
+  std::recursive_mutex write_mutex_;
+
+  std::shared_ptr<Subscribers> subscribers_ = std::make_shared<Subscribers>();
+
+  std::mutex schedule_mutex_;
+  std::set<std::string> refresh_requested_;
+  std::map<std::string, std::int64_t> last_round_ms_;
+  std::function<void()> wakeup_;
+};
+
+}  // namespace mailtrixy::sync

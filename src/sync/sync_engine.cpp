@@ -1,0 +1,205 @@
+#include "mailtrixy/sync/sync_engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "mailtrixy/base/log.hpp"
+
+namespace mailtrixy::sync {
+
+struct SyncEngine::Worker {
+  std::string account;
+  std::shared_ptr<SyncedMailbox> mailbox;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  bool woken = false;
+  bool resume = false;
+  std::atomic<std::uint64_t> rounds{0};
+  std::thread thread;
+};
+
+namespace {
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+SyncEngine::SyncEngine(store::Store& store, SyncOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (!options_.now_ms) options_.now_ms = system_now_ms;
+  bodies_ = std::make_shared<BodyCache>(store_, options_.body_cache_bytes, options_.now_ms);
+}
+
+SyncEngine::~SyncEngine() { stop(); }
+
+Result<void> SyncEngine::open() { return bodies_->load(); }
+
+std::shared_ptr<SyncedMailbox> SyncEngine::start_account(const std::string& account_key,
+                                                         std::shared_ptr<mail::RemoteMailbox> remote) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto running = workers_.find(account_key); running != workers_.end()) {
+      Worker& worker = *running->second;
+      {
+        std::lock_guard worker_lock(worker.mutex);
+        worker.resume = true;
+        worker.woken = true;
+      }
+      worker.wake.notify_all();
+      return worker.mailbox;
+    }
+  }
+  auto worker = std::make_shared<Worker>();
+  worker->account = account_key;
+  worker->mailbox = std::make_shared<SyncedMailbox>(store_, account_key, std::move(remote), bodies_, options_.now_ms);
+  Worker* raw = worker.get();
+  std::weak_ptr<Worker> weak = worker;
+  worker->mailbox->set_wakeup([weak] {
+    auto alive = weak.lock();
+    if (!alive) return;
+    {
+      std::lock_guard lock(alive->mutex);
+      alive->woken = true;
+    }
+    alive->wake.notify_all();
+  });
+  auto mailbox = worker->mailbox;
+  worker->thread = std::thread([this, raw] { run(*raw); });
+  std::lock_guard lock(mutex_);
+  workers_[account_key] = std::move(worker);
+  return mailbox;
+}
+
+std::shared_ptr<SyncedMailbox> SyncEngine::mailbox(std::string_view account_key) const {
+  std::lock_guard lock(mutex_);
+  auto it = workers_.find(account_key);
+  return it == workers_.end() ? nullptr : it->second->mailbox;
+}
+
+std::uint64_t SyncEngine::rounds(std::string_view account_key) const {
+  std::lock_guard lock(mutex_);
+  auto it = workers_.find(account_key);
+  return it == workers_.end() ? 0 : it->second->rounds.load();
+}
+
+void SyncEngine::stop_worker(const std::shared_ptr<Worker>& worker) {
+  if (!worker) return;
+  {
+    std::lock_guard lock(worker->mutex);
+    worker->stopping = true;
+  }
+  worker->wake.notify_all();
+  if (worker->thread.joinable()) worker->thread.join();
+  worker->mailbox->set_wakeup(nullptr);
+}
+
+void SyncEngine::stop_account(std::string_view account_key) {
+  std::shared_ptr<Worker> worker;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = workers_.find(account_key);
+    if (it == workers_.end()) return;
+    worker = std::move(it->second);
+    workers_.erase(it);
+  }
+  stop_worker(worker);
+}
+
+void SyncEngine::stop() {
+  std::map<std::string, std::shared_ptr<Worker>, std::less<>> workers;
+  {
+    std::lock_guard lock(mutex_);
+    workers.swap(workers_);
+  }
+  for (auto& [key, worker] : workers) {
+    std::lock_guard lock(worker->mutex);
+    worker->stopping = true;
+    worker->wake.notify_all();
+  }
+  for (auto& [key, worker] : workers) stop_worker(worker);
+}
+
+void SyncEngine::run(Worker& worker) {
+  auto& mailbox = *worker.mailbox;
+  const auto poll = options_.poll_interval.count();
+  const auto idle_poll = options_.idle_poll_interval.count();
+  auto stopping = [&] {
+    std::lock_guard lock(worker.mutex);
+    return worker.stopping;
+  };
+  std::int64_t last_tree_ms = 0;
+  bool tree_ok = false;
+  bool paused = false;  // needs_sign_in: nothing works until the account signs in again
+  log::info("sync started", {{"account", worker.account}});
+
+  auto report = [&](const mail::MailError& error, std::string_view what) {
+    if (error.code == mail::ErrorCode::needs_sign_in) {
+      paused = true;
+      log::warn("sync paused: the account must sign in again", {{"account", worker.account}, {"reason", error.message}});
+    } else {
+      log::warn("sync round failed; retrying at the next interval",
+                {{"account", worker.account}, {"what", what}, {"code", mail::to_string(error.code)}, {"reason", error.message}});
+    }
+  };
+
+  while (!stopping()) {
+    {
+      std::lock_guard lock(worker.mutex);
+      if (worker.resume) {
+        worker.resume = false;
+        paused = false;
+        tree_ok = false;
+      }
+    }
+    if (options_.account_exists && !options_.account_exists(worker.account)) {
+      log::info("account removed; its sync ends", {{"account", worker.account}});
+      break;
+    }
+    const std::int64_t now = options_.now_ms();
+    if (!paused && (!tree_ok || now - last_tree_ms >= poll)) {
+      last_tree_ms = now;
+      auto tree = mailbox.sync_folder_tree();
+      tree_ok = tree.ok();
+      if (!tree) report(tree.error(), "folder list");
+    }
+    std::int64_t next_due = now + poll;
+    if (!paused && tree_ok) {
+      // INBOX first; folders whose initial sync never completed before the rest.
+      auto folders = mailbox.schedule();
+      std::stable_sort(folders.begin(), folders.end(), [](const auto& a, const auto& b) {
+        if (a.inbox != b.inbox) return a.inbox;
+        return !a.initial_sync_complete && b.initial_sync_complete;
+      });
+      for (const auto& folder : folders) {
+        if (stopping() || paused) break;
+        const std::int64_t interval = folder.watched ? idle_poll : poll;
+        const std::int64_t due = folder.last_round_ms == 0 ? 0 : folder.last_round_ms + interval;
+        const std::int64_t current = options_.now_ms();
+        if (!folder.refresh_requested && due > current) {
+          next_due = std::min(next_due, due);
+          continue;
+        }
+        auto round = mailbox.sync_folder(folder.id);
+        if (round) ++worker.rounds;
+        else if (round.code() != mail::ErrorCode::not_found) report(round.error(), folder.path);
+        next_due = std::min(next_due, options_.now_ms() + interval);
+      }
+      // Requests or subscriptions that arrived during the pass are handled without sleeping.
+      for (const auto& folder : mailbox.schedule())
+        if (folder.refresh_requested) next_due = options_.now_ms();
+    }
+    std::unique_lock lock(worker.mutex);
+    const auto wait = std::chrono::milliseconds(std::max<std::int64_t>(0, next_due - options_.now_ms()));
+    worker.wake.wait_for(lock, wait, [&] { return worker.stopping || worker.woken; });
+    if (paused && !worker.resume) {
+      // Paused: sleep until resumed or stopped, whatever else wakes the worker.
+      worker.wake.wait(lock, [&] { return worker.stopping || worker.resume; });
+    }
+    worker.woken = false;
+  }
+  log::info("sync stopped", {{"account", worker.account}});
+}
+
+}  // namespace mailtrixy::sync
