@@ -29,29 +29,17 @@
 #include "mailtrixy/net/http_server.hpp"
 #include "mailtrixy/store/store.hpp"
 
+#include "support/temp_dir.hpp"
+
 namespace mailtrixy::auth::testing {
 
 inline constexpr const char* kClientId = "11112222-bbbb-3333-cccc-4444dddd5555";
 inline constexpr const char* kClientSecret = "Xy8Q~secret.value_of-the_app~42";
 
-class TempDir {
+// Each module's temp directories carry its name.
+class TempDir : public mailtrixy::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailtrixy-auth-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : mailtrixy::testing::TempDir("mailtrixy-auth") {}
 };
 
 inline std::string read_file(const std::filesystem::path& path) {

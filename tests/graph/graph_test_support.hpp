@@ -30,6 +30,8 @@
 #include "mailtrixy/net/http_client.hpp"
 #include "mailtrixy/store/store.hpp"
 
+#include "support/temp_dir.hpp"
+
 namespace mailtrixy::graph::testing {
 
 inline constexpr const char* kClientId = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
@@ -37,24 +39,10 @@ inline constexpr const char* kSecret = "Emu~Secret.Value_0123456789abcdef";
 inline constexpr const char* kRedirectUri = "https://bridge.example:8443/email-oauth/microsoft/callback";
 inline constexpr const char* kUser = "alice@outlook.com";
 
-class TempDir {
+// Each module's temp directories carry its name.
+class TempDir : public mailtrixy::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailtrixy-graph-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : mailtrixy::testing::TempDir("mailtrixy-graph") {}
 };
 
 inline void write_file(const std::filesystem::path& path, const std::string& text) {

@@ -23,26 +23,14 @@
 #include <string_view>
 #include <system_error>
 
+#include "support/temp_dir.hpp"
+
 namespace mailtrixy::net::testing {
 
-class TempDir {
+// Each module's temp directories carry its name.
+class TempDir : public mailtrixy::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailtrixy-net-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : mailtrixy::testing::TempDir("mailtrixy-net") {}
 };
 
 inline std::string read_text(const std::filesystem::path& path) {

@@ -11,25 +11,14 @@
 #include "mailtrixy/crypto/aead.hpp"
 #include "mailtrixy/store/store.hpp"
 
+#include "support/temp_dir.hpp"
+
 namespace mailtrixy::web::testing {
 
-class TempDir {
+// Each module's temp directories carry its name.
+class TempDir : public mailtrixy::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailtrixy-web-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : mailtrixy::testing::TempDir("mailtrixy-web-test") {}
 };
 
 inline std::unique_ptr<store::Store> open_store(const std::filesystem::path& data_dir,
