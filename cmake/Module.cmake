@@ -19,3 +19,24 @@ function(mailtrixy_unit_test name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 endfunction()
+
+# mailtrixy_fuzz_target(NAME SOURCES ... DEPS ...)
+# A fuzz target: SOURCES define `extern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t)`.
+# - With clang and -DMAILTRIXY_FUZZ=ON (`make fuzz`): a libFuzzer binary fuzz_NAME.
+# - Otherwise: the same entry point linked with tests/fuzz/replay_main.cpp; ctest runs it over
+#   every file of tests/fuzz/corpus/NAME/ (the kept corpus and every crash found), so each build
+#   of `make test` (including ASan+UBSan) replays them as regression tests.
+function(mailtrixy_fuzz_target name)
+  cmake_parse_arguments(F "" "" "SOURCES;DEPS" ${ARGN})
+  set(corpus ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  if(MAILTRIXY_FUZZ)
+    add_executable(fuzz_${name} ${F_SOURCES})
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(fuzz_${name} ${F_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+    add_test(NAME fuzz.${name}.replay COMMAND fuzz_${name} ${corpus})
+    set_tests_properties(fuzz.${name}.replay PROPERTIES LABELS fuzz TIMEOUT 300)
+  endif()
+  target_link_libraries(fuzz_${name} PRIVATE ${F_DEPS} mailtrixy_warnings)
+endfunction()

@@ -14,6 +14,13 @@ if(MAILTRIXY_WERROR)
   target_compile_options(mailtrixy_warnings INTERFACE -Werror)
 endif()
 
+if(MAILTRIXY_FUZZ)
+  # Coverage instrumentation for every library the fuzz targets link; the targets themselves add
+  # -fsanitize=fuzzer (mailtrixy_fuzz_target).
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 if(MAILTRIXY_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
