@@ -16,6 +16,7 @@ struct SyncEngine::Worker {
   bool woken = false;
   bool resume = false;
   std::atomic<std::uint64_t> rounds{0};
+  std::atomic<std::uint64_t> prefetched{0};
   std::thread thread;
 };
 
@@ -84,6 +85,12 @@ std::uint64_t SyncEngine::rounds(std::string_view account_key) const {
   return it == workers_.end() ? 0 : it->second->rounds.load();
 }
 
+std::uint64_t SyncEngine::prefetched(std::string_view account_key) const {
+  std::lock_guard lock(mutex_);
+  auto it = workers_.find(account_key);
+  return it == workers_.end() ? 0 : it->second->prefetched.load();
+}
+
 void SyncEngine::stop_worker(const std::shared_ptr<Worker>& worker) {
   if (!worker) return;
   {
@@ -119,6 +126,24 @@ void SyncEngine::stop() {
     worker->wake.notify_all();
   }
   for (auto& [key, worker] : workers) stop_worker(worker);
+}
+
+bool SyncEngine::prefetch_slice(Worker& worker, const std::vector<SyncedMailbox::FolderSchedule>& folders) {
+  for (const auto& folder : folders) {
+    if (!folder.initial_sync_complete) continue;
+    auto learned = worker.mailbox->prefetch_sizes(folder.id, options_.prefetch_slice);
+    if (!learned) {
+      log::warn("could not learn message sizes in the background; trying again later",
+                {{"account", worker.account}, {"folder", folder.path}, {"code", mail::to_string(learned.code())},
+                 {"reason", learned.error().message}});
+      return true;
+    }
+    if (*learned > 0) {
+      worker.prefetched += *learned;
+      return true;
+    }
+  }
+  return false;
 }
 
 void SyncEngine::run(Worker& worker) {
@@ -189,6 +214,9 @@ void SyncEngine::run(Worker& worker) {
       // Requests or subscriptions that arrived during the pass are handled without sleeping.
       for (const auto& folder : mailbox.schedule())
         if (folder.refresh_requested) next_due = options_.now_ms();
+      if (!stopping() && !paused && options_.prefetch_slice > 0 && next_due > options_.now_ms()) {
+        if (prefetch_slice(worker, mailbox.schedule())) next_due = std::min(next_due, options_.now_ms() + options_.prefetch_pause.count());
+      }
     }
     std::unique_lock lock(worker.mutex);
     const auto wait = std::chrono::milliseconds(std::max<std::int64_t>(0, next_due - options_.now_ms()));

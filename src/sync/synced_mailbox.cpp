@@ -184,6 +184,59 @@ MailResult<std::string> SyncedMailbox::load_mime(const std::string& folder_id, c
   return std::move(*mime);
 }
 
+mail::MailResult<std::size_t> SyncedMailbox::prefetch_sizes(const std::string& folder_id, std::size_t limit) {
+  std::lock_guard prefetch_lock(prefetch_mutex_);
+  auto folder = state_.folder(folder_id);
+  if (!folder) return store_error(folder.error());
+  if (!folder.value()) return std::size_t{0};
+  PrefetchCursor& cursor_state = prefetch_[folder_id];
+  if (cursor_state.below == 0) {
+    // A new pass covers what arrived since the last one: [floor, uidnext).
+    if (folder.value()->uidnext <= cursor_state.floor) return std::size_t{0};
+    cursor_state.below = folder.value()->uidnext;
+    cursor_state.pass_top = folder.value()->uidnext;
+  }
+  // Newest first: walk down from `below` to `floor`, collecting messages without a size.
+  std::vector<MessageRecord> wanted;
+  std::uint32_t lowest_seen = cursor_state.below;
+  {
+    auto cursor = store_.cursor(store::Family::messages);
+    const std::string prefix = folder_prefix(state_.account(), folder_id);
+    for (cursor.seek_for_prev(message_key(state_.account(), folder_id, cursor_state.below - 1));
+         cursor.valid() && wanted.size() < limit; cursor.prev()) {
+      if (cursor.key().substr(0, prefix.size()) != prefix) break;
+      auto meta = message_from_json(cursor.value());
+      if (!meta) return store_error(meta.error());
+      if (meta->uid.value() < cursor_state.floor) break;
+      lowest_seen = meta->uid.value();
+      if (!meta->rfc822_size) wanted.push_back(std::move(meta.value()));
+    }
+    auto status = cursor.status();
+    if (!status) return store_error(status.error());
+    if (wanted.size() < limit) lowest_seen = cursor_state.floor;  // walked to the floor
+  }
+  std::size_t downloaded = 0;
+  for (const auto& meta : wanted) {
+    auto current = state_.message(folder_id, meta.uid.value());
+    if (!current) return store_error(current.error());
+    if (!current.value() || current.value()->rfc822_size) continue;  // gone, or learned meanwhile
+    auto mime = load_mime(folder_id, *current.value());
+    if (!mime) {
+      if (mime.code() == ErrorCode::not_found) continue;  // deleted on the Microsoft side meanwhile
+      cursor_state.below = meta.uid.value() + 1;
+      return mime.error();
+    }
+    ++downloaded;
+  }
+  if (lowest_seen <= cursor_state.floor) {
+    cursor_state.floor = cursor_state.pass_top;  // this pass is done; next one starts at new mail
+    cursor_state.below = 0;
+  } else {
+    cursor_state.below = lowest_seen;
+  }
+  return downloaded;
+}
+
 MailResult<std::string> SyncedMailbox::fetch_mime(std::string_view path, mail::Uid uid) {
   auto folder = find_folder(path);
   if (!folder) return folder.error();

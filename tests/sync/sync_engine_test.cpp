@@ -35,6 +35,7 @@ SyncOptions options(std::chrono::milliseconds poll, std::chrono::milliseconds id
   o.poll_interval = poll;
   o.idle_poll_interval = idle_poll;
   o.body_cache_bytes = 1 << 20;
+  o.prefetch_slice = 0;  // background size learning has its own test
   return o;
 }
 
@@ -88,6 +89,45 @@ TEST(SyncEngine, WatchedFolderPicksUpNewMailWithinTheIdleInterval) {
   subscription->reset();
   engine.stop();
   engine.stop();  // idempotent
+}
+
+TEST(SyncEngine, SizesAreLearnedInTheBackgroundOncePerMessageNewestFirst) {
+  TempStore db;
+  auto remote = std::make_shared<mail::FakeRemoteMailbox>();
+  for (int i = 0; i < 25; ++i) remote->deliver(remote->folder_id("inbox"), mime("inbox " + std::to_string(i)));
+  for (int i = 0; i < 7; ++i) remote->deliver(remote->folder_id("archive"), mime("archive " + std::to_string(i)));
+  auto o = options(60s, 60s);
+  o.prefetch_slice = 4;
+  o.prefetch_pause = 20ms;
+  SyncEngine engine(db.store(), o);
+  ASSERT_TRUE(engine.open().ok());
+  auto mailbox = engine.start_account("acct", remote);
+  auto all_known = [&](std::string_view path) {
+    auto messages = mailbox->list_messages(path, mail::UidRange::all());
+    if (!messages.ok() || messages->empty()) return false;
+    for (const auto& m : *messages)
+      if (!m.rfc822_size) return false;
+    return true;
+  };
+  ASSERT_TRUE(eventually([&] { return all_known("INBOX") && all_known("Archive"); }, 10s));
+  EXPECT_EQ(engine.prefetched("acct"), 32u);
+  // Sizes are exact: the length of what fetch_mime serves (from the cache: no new download).
+  auto inbox = mailbox->list_messages("INBOX", mail::UidRange::all());
+  ASSERT_TRUE(inbox.ok());
+  for (const auto& m : *inbox) {
+    auto body = mailbox->fetch_mime("INBOX", m.uid);
+    ASSERT_TRUE(body.ok());
+    EXPECT_EQ(*m.rfc822_size, body->size());
+  }
+  EXPECT_EQ(remote->calls("fetch_mime"), 32u);
+  // New mail is learned too, and nothing is downloaded twice.
+  remote->deliver(remote->folder_id("inbox"), mime("late arrival"));
+  ASSERT_TRUE(mailbox->request_refresh("INBOX").ok());
+  ASSERT_TRUE(eventually([&] { return count(*mailbox, "INBOX") == 26 && all_known("INBOX"); }, 10s));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(remote->calls("fetch_mime"), 33u);
+  EXPECT_EQ(engine.prefetched("acct"), 33u);
+  engine.stop();
 }
 
 TEST(SyncEngine, NeedsSignInPausesTheAccountAndRestartResumesIt) {

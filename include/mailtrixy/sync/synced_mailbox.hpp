@@ -97,6 +97,14 @@ class SyncedMailbox final : public mail::MailboxBackend {
   // link is dropped and a full listing follows in the same call.
   mail::MailResult<void> sync_folder(const std::string& folder_id);
 
+  // Background size learning (docs/adr/0006): downloads, through the body cache, up to `limit`
+  // bodies of messages of `folder_id` whose RFC822.SIZE is not known yet, newest first, and pins
+  // their sizes. Returns how many it downloaded; 0 means the folder has nothing left to learn
+  // (until new messages arrive). A message that vanished meanwhile is skipped; any other error
+  // stops the slice and is returned. Remembers where it stopped, so each message is looked at
+  // once per arrival, not once per call.
+  mail::MailResult<std::size_t> prefetch_sizes(const std::string& folder_id, std::size_t limit);
+
   // What the engine needs to schedule rounds.
   struct FolderSchedule {
     std::string id;
@@ -155,6 +163,14 @@ class SyncedMailbox final : public mail::MailboxBackend {
   std::set<std::string> refresh_requested_;
   std::map<std::string, std::int64_t> last_round_ms_;
   std::function<void()> wakeup_;
+  // prefetch_sizes() progress per folder: UIDs in [floor, below) are still to be looked at.
+  struct PrefetchCursor {
+    std::uint32_t floor = 1;
+    std::uint32_t below = 0;  // 0: start a pass from the folder's top
+    std::uint32_t pass_top = 0;
+  };
+  std::mutex prefetch_mutex_;
+  std::map<std::string, PrefetchCursor> prefetch_;
 };
 
 }  // namespace mailtrixy::sync
