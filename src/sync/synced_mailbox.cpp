@@ -338,6 +338,14 @@ MailResult<mail::AppendResult> SyncedMailbox::append(std::string_view path, std:
   if (!created) return created.error();
   MessageRecord meta = from_remote(created.value());
   meta.flags.set(mail::SystemFlag::deleted, flags.has(mail::SystemFlag::deleted));
+  // Outlook regenerates MIME (and a non-draft is re-created from JSON, graph-facts B9); the
+  // client appended these exact bytes, so they are what it reads back while they are cached
+  // (ADR 0006: the size is the length of what is served).
+  if (auto cached = bodies_->put(state_.account(), meta.graph_id.value(), mime); cached) {
+    meta.rfc822_size = mime.size();
+  } else {
+    log::warn("could not cache an appended message", {{"account", state_.account()}, {"reason", cached.error().message}});
+  }
   std::lock_guard lock(write_mutex_);
   auto uid = state_.add_local(folder->id, meta);
   if (!uid) return store_error(uid.error());

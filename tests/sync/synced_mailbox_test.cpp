@@ -259,6 +259,21 @@ TEST_F(SyncedMailboxTest, AppendCopyMoveReturnExactUidsThatTheNextDeltaKeeps) {
   EXPECT_EQ(mailbox->folder_status("Archive")->uid_next, Uid(4));
 }
 
+TEST_F(SyncedMailboxTest, AnAppendedMessageReadsBackAsTheExactBytesAppended) {
+  // Microsoft regenerates MIME; the client must still read back what it appended.
+  const std::string appended_mime = "From: me@example.com\r\nX-Client: kept as sent\r\nSubject: mine\r\n\r\nexact  bytes\r\n";
+  sync_all();
+  auto appended = mailbox->append("INBOX", appended_mime, {}, std::nullopt);
+  ASSERT_TRUE(appended.ok()) << appended.error().message;
+  sync_all();
+  remote->reset_calls();
+  auto served = mailbox->fetch_mime("INBOX", appended->uid);
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(served.value(), appended_mime);
+  EXPECT_EQ(mailbox->message_size("INBOX", appended->uid).value(), appended_mime.size());
+  EXPECT_EQ(remote->calls("fetch_mime") + remote->calls("message_size"), 0u);
+}
+
 TEST_F(SyncedMailboxTest, SizeIsTheExactLengthOfTheServedBodyAndBodiesAreCached) {
   const std::string body = mime("sized", 5000);
   remote->deliver(remote->folder_id("inbox"), body);
