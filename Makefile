@@ -6,7 +6,7 @@ CONFIG    ?= config/mailtrixy.yaml
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-asan run test test-unit test-asan bench clean demo browser-deps
+.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean demo browser-deps
 
 all: build
 
@@ -53,5 +53,9 @@ test-unit: build
 bench: build
 	tests/bench/run.sh build
 
+# Every fuzz target with libFuzzer for FUZZ_SECONDS each (default 60); see scripts/fuzz.sh.
+fuzz: deps
+	scripts/fuzz.sh
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
