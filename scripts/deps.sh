@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   curl python3 openssl procps
   chromium
+  dovecot-imapd  # the baseline IMAP server of tests/integration/test_mime_dovecot.py and the IMAP benchmarks
 )
 # Node.js and npm run the browser test (tests/browser). A Node.js from elsewhere (e.g. NodeSource,
 # which bundles npm) is fine; only when npm is missing altogether are Debian's packages installed.

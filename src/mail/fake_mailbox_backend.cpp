@@ -241,8 +241,9 @@ MailResult<std::vector<FolderInfo>> FakeMailboxBackend::list_folders() {
     info.special_use = folder.special_use;
     info.subscribed = state_->subscribed.contains(path);
     auto next = state_->folders.upper_bound(path);
-    info.has_children = std::any_of(next, state_->folders.end(), [&](const auto& entry) {
-      return State::is_descendant_path(entry.first, path);
+    const std::string& parent = path;  // a structured binding can't be captured before C++20 in clang 14
+    info.has_children = std::any_of(next, state_->folders.end(), [&parent](const auto& entry) {
+      return State::is_descendant_path(entry.first, parent);
     });
     out.push_back(std::move(info));
   }

@@ -5,6 +5,7 @@
 
 #include "mailtrixy/base/log.hpp"
 #include "mailtrixy/mail/envelope.hpp"
+#include "mailtrixy/mime/structure.hpp"
 
 namespace mailtrixy::sync {
 namespace {
@@ -164,7 +165,9 @@ MailResult<std::string> SyncedMailbox::load_mime(const std::string& folder_id, c
   if (!mime) {
     auto fetched = remote_->fetch_mime(meta.graph_id);
     if (!fetched) return fetched.error();
-    mime = std::move(fetched.value());
+    // IMAP serves CRLF line ends, and the size must be the length of what is served: normalise
+    // once, before caching (Exchange already sends CRLF; other stores may not).
+    mime = mime::normalize_crlf(fetched.value());
     auto cached = bodies_->put(state_.account(), id, *mime);
     if (!cached) log::warn("could not cache a message body", {{"account", state_.account()}, {"reason", cached.error().message}});
   }
@@ -331,6 +334,7 @@ MailResult<mail::AppendResult> SyncedMailbox::append(std::string_view path, std:
   if (!folder) return folder.error();
   auto valid = mail::validate_message(mime);
   if (!valid) return valid.error();
+  if (auto existing = existing_sent_copy(*folder, mime)) return *existing;
   mail::CreateMessageOptions options;
   options.flags = flags;
   options.received = internal_date;
@@ -341,8 +345,9 @@ MailResult<mail::AppendResult> SyncedMailbox::append(std::string_view path, std:
   // Outlook regenerates MIME (and a non-draft is re-created from JSON, graph-facts B9); the
   // client appended these exact bytes, so they are what it reads back while they are cached
   // (ADR 0006: the size is the length of what is served).
-  if (auto cached = bodies_->put(state_.account(), meta.graph_id.value(), mime); cached) {
-    meta.rfc822_size = mime.size();
+  const std::string served = mime::normalize_crlf(mime);
+  if (auto cached = bodies_->put(state_.account(), meta.graph_id.value(), served); cached) {
+    meta.rfc822_size = served.size();
   } else {
     log::warn("could not cache an appended message", {{"account", state_.account()}, {"reason", cached.error().message}});
   }
@@ -681,6 +686,42 @@ std::vector<SyncedMailbox::FolderSchedule> SyncedMailbox::schedule() {
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.inbox > b.inbox; });
   return out;
+}
+
+void SyncedMailbox::set_sent_copy_check(std::function<bool(std::string_view message_id)> recently_sent) {
+  std::lock_guard lock(sent_check_mutex_);
+  recently_sent_ = std::move(recently_sent);
+}
+
+std::optional<mail::AppendResult> SyncedMailbox::existing_sent_copy(const FolderRecord& folder,
+                                                                    std::string_view mime) {
+  if (folder.special_use != mail::SpecialUse::sent) return std::nullopt;
+  std::function<bool(std::string_view)> recently_sent;
+  {
+    std::lock_guard lock(sent_check_mutex_);
+    recently_sent = recently_sent_;
+  }
+  if (!recently_sent) return std::nullopt;
+  const std::string message_id = mail::parse_envelope(mime).message_id;
+  if (message_id.empty() || !recently_sent(message_id)) return std::nullopt;
+  auto find = [&]() -> std::optional<mail::AppendResult> {
+    auto messages = state_.messages(folder.id);
+    if (!messages) return std::nullopt;
+    for (const auto& message : messages.value()) {
+      if (message.envelope.message_id == message_id) {
+        return mail::AppendResult{mail::UidValidity(folder.uidvalidity), message.uid};
+      }
+    }
+    return std::nullopt;
+  };
+  auto found = find();
+  // Microsoft's copy may not be synced yet: one delta round of Sent Items brings it in.
+  if (!found && sync_folder(folder.id)) found = find();
+  if (found) {
+    log::info("APPEND of a message the queue sent answered with Microsoft's Sent Items copy",
+              {{"account", state_.account()}, {"uid", static_cast<std::uint64_t>(found->uid.value())}});
+  }
+  return found;
 }
 
 void SyncedMailbox::set_wakeup(std::function<void()> wakeup) {

@@ -140,7 +140,8 @@ class MailboxBackend {
   // none match. rfc822_size may be nullopt (not known yet). Cost: none.
   virtual MailResult<std::vector<MessageMeta>> list_messages(std::string_view path, UidRange range) = 0;
 
-  // The full RFC 822 message. not_found when the UID does not exist. After this call
+  // The full RFC 822 message, with CRLF line ends (bare LFs of the stored form become CRLF, as
+  // IMAP requires). not_found when the UID does not exist. After this call
   // message_size is known and equals the returned length. Cost: none if cached, else 1.
   virtual MailResult<std::string> fetch_mime(std::string_view path, Uid uid) = 0;
 
