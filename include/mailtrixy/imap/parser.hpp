@@ -12,12 +12,22 @@
 // gives `too_big`; the parser then skips its bytes as they arrive and the rest of the command
 // (RFC 7888 section 4 allows a server to close instead; this one keeps the connection).
 //
+// limits.max_command_size bounds everything one command holds (lines and literals): a literal
+// that would cross it gives `too_big` as above, a line that crosses it gives `bad`.
+//
+// Before emitting `continuation` the parser checks the command received so far; when that part
+// is already malformed (unknown command, bad date before APPEND's message...) it gives `bad`
+// instead, so the client is never asked to upload a literal for a command that will fail.
+//
+// Empty lines between commands are ignored (some clients send a stray CRLF). Line ends may be
+// CRLF or a bare LF; a CR anywhere else is malformed.
+//
 // Malformed input gives `bad` with the tag when one could be read ("*" otherwise) and a message
 // that names what is wrong ("Missing mailbox name", "Invalid sequence set: 0:3",
 // "Unknown command: FOO"); the parser then skips to the end of that command line (and literals
 // announced on it), so the next command is read cleanly. A line longer than
 // limits.max_line_length gives `bad` with `fatal` set: the stream cannot be resynchronised, the
-// session says "* BYE" and closes.
+// session says "* BYE" and closes; the parser reads nothing more after it.
 //
 // Raw lines: between expect_line() and the next event, the next CRLF- (or LF-) terminated line
 // is returned as `line` (without its line end) instead of being parsed: for AUTHENTICATE's SASL
@@ -59,6 +69,10 @@ struct ParseEvent {
 class CommandParser {
  public:
   explicit CommandParser(ParserLimits limits = {});
+  ~CommandParser();
+  // Movable, not copyable: a copy would have to duplicate a half-read command and its literals.
+  CommandParser(CommandParser&&) noexcept;
+  CommandParser& operator=(CommandParser&&) noexcept;
 
   // Appends bytes received from the client.
   void feed(std::string_view bytes);
@@ -79,7 +93,7 @@ class CommandParser {
   // The implementation keeps its incremental state here (partially read command, pending
   // literal, skip counters); see parser.cpp.
   struct State;
-  std::shared_ptr<State> state_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace mailtrixy::imap
