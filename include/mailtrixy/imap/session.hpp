@@ -26,6 +26,7 @@
 // everything else (see docs/imap.md).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,8 @@
 #include "mailtrixy/mail/login.hpp"
 
 namespace mailtrixy::imap {
+
+class StructureCache;  // structure_cache.hpp
 
 struct ConnectionInfo {
   std::string peer;          // "127.0.0.1:54321", for logs
@@ -53,6 +56,22 @@ struct SessionOptions {
   // Shown in the greeting and ID.
   std::string server_name = "MailTrixy Bridge";
   std::string version;
+  // Shared by every session of a server (one per listener process): parsed MIME structures and
+  // rendered BODYSTRUCTUREs, so that a second FETCH BODYSTRUCTURE costs no backend fetch.
+  // nullptr: no cache (every body-dependent FETCH item downloads the message).
+  std::shared_ptr<StructureCache> structure_cache;
+  // After a failed or rate-limited login the answer is held back this long (capped at one
+  // second whatever is set here), which slows password guessing without tying up the thread.
+  // Tests set 0.
+  std::chrono::milliseconds failed_login_delay{1000};
+  // Optional streaming of long responses. When set, the session calls it from inside receive()
+  // or on_wake() with the output produced so far (whenever it exceeds stream_threshold bytes,
+  // e.g. during a FETCH of many bodies) and then forgets those bytes; the transport writes them
+  // to the client, in order, before returning (it may block; that is the back-pressure). The
+  // rest still goes into `out` as usual. When unset, everything is appended to `out`, so a FETCH
+  // of many large bodies is held in memory until receive() returns.
+  std::function<void(std::string_view)> stream_output;
+  std::size_t stream_threshold = 256 * 1024;
 };
 
 enum class SessionAction { keep_going, start_tls, close };
