@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kBaseCapabilities =
     "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN "
-    "LIST-EXTENDED LIST-STATUS";
+    "LIST-EXTENDED LIST-STATUS XLIST";
 
 bool in_state(std::uint8_t states, State state) { return (states & static_cast<std::uint8_t>(state)) != 0; }
 

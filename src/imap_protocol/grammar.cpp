@@ -527,6 +527,11 @@ class Grammar {
     if (name == "UNSUBSCRIBE") return parse_mailbox_command(command, CommandKind::unsubscribe, false);
     if (name == "RENAME") return parse_rename(command);
     if (name == "LIST") return parse_list(command);
+    if (name == "XLIST") {
+      parse_list(command);
+      std::get<ListArgs>(command.arguments).xlist = true;
+      return;
+    }
     if (name == "LSUB") return parse_lsub(command);
     if (name == "STATUS") return parse_status(command);
     if (name == "APPEND") return parse_append(command);

@@ -106,6 +106,20 @@ TEST(ImapSessionFolders, ListAllWithSpecialUseAndChildren) {
             "a OK LIST completed\r\n");
 }
 
+TEST(ImapSessionFolders, XlistMarksInboxAndSpecialFoldersForOutlook) {
+  Harness h;
+  h.login();
+  EXPECT_EQ(h.send("x XLIST \"\" %\r\n"),
+            "* XLIST (\\HasNoChildren \\Inbox) \"/\" INBOX\r\n"
+            "* XLIST (\\HasNoChildren \\Archive) \"/\" Archive\r\n"
+            "* XLIST (\\HasNoChildren \\Trash) \"/\" \"Deleted Items\"\r\n"
+            "* XLIST (\\HasNoChildren \\Drafts) \"/\" Drafts\r\n"
+            "* XLIST (\\HasNoChildren \\Junk) \"/\" \"Junk Email\"\r\n"
+            "* XLIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"\r\n"
+            "x OK XLIST completed\r\n");
+  EXPECT_EQ(h.send("y XLIST \"\" \"\"\r\n"), "* XLIST (\\Noselect) \"/\" \"\"\r\ny OK XLIST completed\r\n");
+}
+
 TEST(ImapSessionFolders, ListPatternsAndRoot) {
   Harness h;
   h.login();

@@ -15,7 +15,7 @@ using testing::lines;
 
 constexpr std::string_view kCaps =
     "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN LIST-EXTENDED "
-    "LIST-STATUS";
+    "LIST-STATUS XLIST";
 
 std::string plain_response(std::string_view authzid, std::string_view user, std::string_view password) {
   std::string raw(authzid);

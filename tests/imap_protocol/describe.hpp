@@ -149,6 +149,7 @@ inline std::string describe_arguments(const CommandArguments& arguments) {
         out += a.returns.special_use ? "U" : "";
         if (!a.returns.status_items.empty()) out += "(" + join(a.returns.status_items) + ")";
       }
+      if (a.xlist) out += " xlist";
       return out;
     }
     std::string operator()(const StatusArgs& a) const { return quote(a.mailbox) + " (" + join(a.items) + ")"; }

@@ -383,6 +383,7 @@ TEST(ImapParser, BufferedCountsPartialCommands) {
 TEST(ImapParser, ListExtended) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"A01 LIST \"\" %\r\n", "command: A01 LIST \"\" [\"%\"]"},
+      {"X1 XLIST \"\" \"%/%\"\r\n", "command: X1 LIST \"\" [\"%/%\"] xlist"},
       {"A02 LIST (SUBSCRIBED) \"\" \"*\"\r\n", "command: A02 LIST \"\" [\"*\"] sel=S ret="},
       {"A03 LIST () \"\" \"%\" RETURN (CHILDREN)\r\n", "command: A03 LIST \"\" [\"%\"] sel= ret=C"},
       {"A04 LIST (REMOTE) \"\" \"%\" RETURN (CHILDREN)\r\n", "command: A04 LIST \"\" [\"%\"] sel=R ret=C"},
@@ -613,7 +614,7 @@ TEST(ImapParser, MissingAndExtraArguments) {
       {"a UID\r\n", "Missing command after UID."},
       {"a UID LOGIN a b\r\n", "UID must be followed by FETCH, SEARCH, STORE, COPY, MOVE or EXPUNGE, not LOGIN."},
       {"a FOO\r\n", "Unknown command: FOO."},
-      {"a XLIST \"\" *\r\n", "Unknown command: XLIST."},
+      {"a XLIST \"\"\r\n", "Missing mailbox pattern."},
       {"a\r\n", "Missing command name."},
       {"a LOGIN \"unterminated\r\n", "Unterminated quoted string in the user name."},
       {"a LOGIN \"bad\\escape\" x\r\n", "Invalid escape in the quoted user name: only \\\" and \\\\ may be escaped."},

@@ -178,6 +178,9 @@ struct ListArgs {
     std::vector<std::string> status_items;  // RETURN (STATUS (...)) items, upper-cased
   } returns;
   bool extended = false;  // selection or return options were given (answer in the extended form)
+  // XLIST, Gmail's pre-RFC 6154 form of LIST that Outlook 2013 and later use to find the special
+  // folders: parsed as a basic LIST, answered with "* XLIST" lines and \Inbox on INBOX.
+  bool xlist = false;
 };
 
 struct StatusArgs {

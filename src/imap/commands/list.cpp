@@ -40,8 +40,8 @@ Reply handle_list(Context& context, const Command& command) {
   // LIST "" "": the hierarchy delimiter and the root.
   if (args.patterns.size() == 1 && args.patterns.front().empty() && !args.selection.subscribed &&
       !args.selection.special_use) {
-    write_untagged(out, "LIST (\\Noselect) \"/\" \"\"");
-    return Reply::ok("LIST completed");
+    write_untagged(out, std::string(args.xlist ? "XLIST" : "LIST") + " (\\Noselect) \"/\" \"\"");
+    return Reply::ok(args.xlist ? "XLIST completed" : "LIST completed");
   }
 
   auto folders = context.mailbox->list_folders();
@@ -82,6 +82,7 @@ Reply handle_list(Context& context, const Command& command) {
     if (!folder.selectable) line.attributes.push_back("\\Noselect");
     line.attributes.push_back(folder.has_children ? "\\HasChildren" : "\\HasNoChildren");
     if (auto use = mail::special_use_attribute(folder.special_use); !use.empty()) line.attributes.emplace_back(use);
+    if (args.xlist && (folder.special_use == mail::SpecialUse::inbox || mail::is_inbox(folder.path))) line.attributes.emplace_back("\\Inbox");
     if (want_subscribed && is_subscribed) line.attributes.push_back("\\Subscribed");
     lines.push_back(std::move(line));
   }
@@ -94,7 +95,7 @@ Reply handle_list(Context& context, const Command& command) {
   }
 
   for (const auto& line : lines) {
-    std::string text = "LIST (";
+    std::string text = args.xlist ? "XLIST (" : "LIST (";
     for (std::size_t i = 0; i < line.attributes.size(); ++i) {
       if (i > 0) text += ' ';
       text += line.attributes[i];
@@ -114,7 +115,7 @@ Reply handle_list(Context& context, const Command& command) {
       }
     }
   }
-  return Reply::ok("LIST completed");
+  return Reply::ok(args.xlist ? "XLIST completed" : "LIST completed");
 }
 
 }  // namespace mailtrixy::imap::detail
