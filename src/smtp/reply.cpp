@@ -1,0 +1,54 @@
+#include "mailtrixy/smtp/reply.hpp"
+
+namespace mailtrixy::smtp {
+namespace {
+
+// Text from errors or the client must not break the reply framing.
+void append_text(std::string& out, std::string_view text) {
+  for (const char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+}  // namespace
+
+void append_reply(std::string& out, int code, std::string_view status, std::string_view text) {
+  out += std::to_string(code);
+  out.push_back(' ');
+  if (!status.empty()) {
+    out += status;
+    out.push_back(' ');
+  }
+  append_text(out, text);
+  out += "\r\n";
+}
+
+void append_reply(std::string& out, const Reply& reply) { append_reply(out, reply.code, reply.status, reply.text); }
+
+void append_multiline(std::string& out, int code, const std::vector<std::string>& lines) {
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    out += std::to_string(code);
+    out.push_back(i + 1 == lines.size() ? ' ' : '-');
+    append_text(out, lines[i]);
+    out += "\r\n";
+  }
+}
+
+Reply reply_for_submission_error(const mail::MailError& error) {
+  const std::string text = error.message.empty() ? std::string("The message could not be queued; try again later.")
+                                                  : error.message;
+  switch (error.code) {
+    case mail::ErrorCode::too_big:
+      return {552, "5.3.4", text};
+    case mail::ErrorCode::invalid:
+      return {554, "5.6.0", text};
+    case mail::ErrorCode::quota:
+      return {452, "4.2.2", text};
+    case mail::ErrorCode::no_permission:
+      return {550, "5.7.1", text};
+    case mail::ErrorCode::needs_sign_in:
+      return {454, "4.7.0", text};
+    default:
+      return {451, "4.3.0", text};
+  }
+}
+
+}  // namespace mailtrixy::smtp
