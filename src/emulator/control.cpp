@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "core.hpp"
@@ -210,8 +212,13 @@ net::HttpResponse list_faults(const World& world) {
     writer.String(fault_kind_name(fault.kind));
     writer.Key("status");
     writer.Int(fault.status);
-    writer.Key("count");
-    writer.Int(fault.remaining);
+    if (fault.until) {
+      writer.Key("seconds_left");
+      writer.Double(std::max(0.0, std::chrono::duration<double>(*fault.until - std::chrono::steady_clock::now()).count()));
+    } else {
+      writer.Key("count");
+      writer.Int(fault.remaining);
+    }
     if (fault.retry_after) {
       writer.Key("retry_after");
       writer.Double(*fault.retry_after);
@@ -250,6 +257,12 @@ std::variant<Fault, std::string> parse_fault(const rapidjson::Value& value) {
     } else if (name == "count") {
       if (!field.IsInt() || field.GetInt() < 1) return std::string("\"count\" must be a positive integer");
       fault.remaining = field.GetInt();
+    } else if (name == "seconds") {
+      if (!field.IsNumber() || field.GetDouble() <= 0 || field.GetDouble() > 86400) {
+        return std::string("\"seconds\" must be a number of seconds between 0 and 86400");
+      }
+      fault.until = std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(field.GetDouble()));
     } else if (name == "retry_after") {
       if (!field.IsNumber() || field.GetDouble() < 0 || !std::isfinite(field.GetDouble())) {
         return std::string("\"retry_after\" must be a number of seconds, zero or more");
@@ -273,7 +286,7 @@ std::variant<Fault, std::string> parse_fault(const rapidjson::Value& value) {
       (name == "code" ? fault.code : fault.message) = field.GetString();
     } else {
       return "unknown fault field \"" + name +
-             "\"; the fields are route, status, count, retry_after, kind, code and message";
+             "\"; the fields are route, status, count, seconds, retry_after, kind, code and message";
     }
   }
   if (!has_route) return std::string("a fault needs \"route\", a regular expression matched against \"METHOD /path?query\"");

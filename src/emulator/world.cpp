@@ -287,10 +287,18 @@ void World::add_fault(Fault fault) {
 std::optional<Fault> World::take_fault(const std::string& route_text) {
   if (!has_faults_.load(std::memory_order_relaxed)) return std::nullopt;
   std::lock_guard lock(faults_mutex_);
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (!std::regex_search(route_text, it->route)) continue;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = faults_.begin(); it != faults_.end();) {
+    if (it->until && now >= *it->until) {  // the outage is over
+      it = faults_.erase(it);
+      continue;
+    }
+    if (!std::regex_search(route_text, it->route)) {
+      ++it;
+      continue;
+    }
     Fault taken = *it;
-    if (--it->remaining <= 0) faults_.erase(it);
+    if (!it->until && --it->remaining <= 0) faults_.erase(it);
     has_faults_ = !faults_.empty();
     ++faults_injected_;
     return taken;
@@ -300,7 +308,11 @@ std::optional<Fault> World::take_fault(const std::string& route_text) {
 
 std::vector<Fault> World::faults() const {
   std::lock_guard lock(faults_mutex_);
-  return faults_;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Fault> pending;
+  for (const auto& fault : faults_)
+    if (!fault.until || now < *fault.until) pending.push_back(fault);
+  return pending;
 }
 
 void World::clear_faults() {

@@ -98,6 +98,9 @@ struct Fault {
   FaultKind kind = FaultKind::status;
   int status = 503;
   int remaining = 1;
+  // "seconds": the fault hits every matching request until this time instead of `remaining`
+  // requests (an outage of a given length, whatever the client's retry pace).
+  std::optional<std::chrono::steady_clock::time_point> until;
   std::optional<double> retry_after;  // seconds; sent as Retry-After
   std::string code;                   // overrides the default error code for `status`
   std::string message;                // overrides the default message

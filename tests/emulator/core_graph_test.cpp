@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <regex>
+#include <thread>
 
 #include "core_test_support.hpp"
 
@@ -201,6 +202,23 @@ TEST_F(EmulatorGraph, InjectedStatusFaultsHitTheNextNMatchingRequests) {
 
   rapidjson::Document stats = parse_json(send("GET", "/_emulator/stats").body);
   EXPECT_EQ(stats["faults_injected"].GetUint64(), 4u);
+}
+
+TEST_F(EmulatorGraph, ATimedFaultHitsEveryMatchingRequestUntilItsTimeIsUp) {
+  const std::string token = access_token_for();
+  ASSERT_EQ(send("POST", "/_emulator/faults", R"({"route": "^GET /v1.0/me$", "status": 503, "seconds": 0.6})").status,
+            200);
+  for (int i = 0; i < 5; ++i) expect_graph_error(graph("GET", "/me", token), 503, "serviceNotAvailable", nullptr);
+  rapidjson::Document listed = parse_json(send("GET", "/_emulator/faults").body);
+  ASSERT_EQ(listed.Size(), 1u);
+  EXPECT_TRUE(listed[0].HasMember("seconds_left"));
+  EXPECT_FALSE(listed[0].HasMember("count"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  net::HttpResponse ok = graph("GET", "/me", token);
+  EXPECT_EQ(ok.status, 200);
+  ok.on_answered();
+  EXPECT_EQ(parse_json(send("GET", "/_emulator/faults").body).Size(), 0u);
+  EXPECT_EQ(send("POST", "/_emulator/faults", R"({"route": "me", "seconds": -1})").status, 400);
 }
 
 TEST_F(EmulatorGraph, MalformedTruncatedAndResetFaults) {
