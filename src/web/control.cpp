@@ -68,8 +68,25 @@ HttpResponse handle(const ControlDependencies& dependencies, const HttpRequest& 
       !crypto::constant_time_equal(crypto::sha256(*authorization), crypto::sha256(expected))) {
     return failure(401, "missing or wrong control token; the CLI reads it from data_dir/control.json");
   }
-  constexpr std::string_view kPrefix = "/_control/accounts/";
   const std::string_view path = request.path;
+  constexpr std::string_view kQueuePrefix = "/_control/queue/";
+  if (path.starts_with(kQueuePrefix)) {
+    const std::string_view rest = path.substr(kQueuePrefix.size());
+    const auto slash = rest.rfind('/');
+    const std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    const std::string_view id = slash == std::string_view::npos ? "" : rest.substr(0, slash);
+    if ((action != "retry" && action != "drop") || id.empty()) return failure(404, "unknown control route");
+    if (request.method != "POST") {
+      HttpResponse response = failure(405, "control actions need POST");
+      response.headers.emplace_back("Allow", "POST");
+      return response;
+    }
+    if (!dependencies.queue_action) return failure(503, "the outbound queue is not running in this bridge");
+    const auto [status, sentence] = dependencies.queue_action(action, id);
+    if (status != 200) return failure(status, sentence);
+    return json(200, json_object({{"id", id}, {"result", sentence}}));
+  }
+  constexpr std::string_view kPrefix = "/_control/accounts/";
   if (!path.starts_with(kPrefix)) return failure(404, "unknown control route");
   const std::string_view rest = path.substr(kPrefix.size());
   const auto slash = rest.rfind('/');

@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -120,6 +121,15 @@ class SyncedMailbox final : public mail::MailboxBackend {
   // Called (without locks held) whenever the schedule changed: subscribe, request_refresh.
   void set_wakeup(std::function<void()> wakeup);
 
+  // Sent Items holds one copy per sent message (spec §7). Graph already saves a copy of every
+  // message the outbound queue sends, and many clients APPEND their own copy to Sent as well.
+  // `recently_sent(message_id)` says whether the queue sent a message with that Message-ID a
+  // short while ago (outbox::Outbox::recently_sent). When it does, an APPEND to the folder with
+  // special use \Sent does not create a second copy: the folder is synced and the APPEND answers
+  // with the UID of Microsoft's copy (APPENDUID stays exact). If that copy cannot be found (yet),
+  // the message is appended as usual - a duplicate is better than a lost copy.
+  void set_sent_copy_check(std::function<bool(std::string_view message_id)> recently_sent);
+
   const std::string& account() const { return state_.account(); }
   AccountState& state() { return state_; }
 
@@ -146,6 +156,7 @@ class SyncedMailbox final : public mail::MailboxBackend {
                                                   const std::vector<mail::Uid>& uids,
                                                   std::string_view destination, bool move);
   void note_round(const std::string& folder_id);
+  std::optional<mail::AppendResult> existing_sent_copy(const FolderRecord& folder, std::string_view mime);
   void wake();
 
   store::Store& store_;
@@ -171,6 +182,9 @@ class SyncedMailbox final : public mail::MailboxBackend {
   };
   std::mutex prefetch_mutex_;
   std::map<std::string, PrefetchCursor> prefetch_;
+
+  std::mutex sent_check_mutex_;
+  std::function<bool(std::string_view)> recently_sent_;
 };
 
 }  // namespace mailtrixy::sync

@@ -9,6 +9,8 @@
 //
 //   POST /_control/accounts/{address}/reset-password  → 200 {"address": ..., "password": ...}
 //   POST /_control/accounts/{address}/remove          → 200 {"address": ..., "removed": true}
+//   POST /_control/queue/{id}/retry|drop              → {"id": ..., "result": "one sentence"} with
+//        the status ControlDependencies::queue_action answered (`mailtrixy queue retry|drop`)
 //
 // {address} is percent-encoded and matched case-insensitively. Every request needs
 // "Authorization: Bearer <token>" (compared in constant time) and must come from a loopback
@@ -16,7 +18,10 @@
 // {"error": "one sentence"}. Responses carry Cache-Control: no-store.
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "mailtrixy/base/redact.hpp"
 #include "mailtrixy/base/result.hpp"
@@ -33,6 +38,9 @@ inline constexpr const char* kControlFileName = "control.json";
 struct ControlDependencies {
   auth::AccountStore* accounts = nullptr;  // must outlive the handler
   Secret<std::string> token;
+  // The outbound queue's "retry" and "drop" of one queue id: an HTTP status (200, 404 unknown id,
+  // 409 busy, 500) and one sentence. Empty: the queue routes answer 503.
+  std::function<std::pair<int, std::string>(std::string_view action, std::string_view id)> queue_action = {};
 };
 
 net::HttpHandler make_control_handler(ControlDependencies dependencies);
