@@ -9,8 +9,10 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev
   curl python3 openssl procps
+  swaks msmtp libnet-ssleay-perl libio-socket-ssl-perl  # SMTP clients for tests/integration/test_smtp*.py
   chromium
   dovecot-imapd  # the baseline IMAP server of tests/integration/test_mime_dovecot.py and the IMAP benchmarks
+  isync mutt  # IMAP clients for tests/integration/test_imap*.py
 )
 # Node.js and npm run the browser test (tests/browser). A Node.js from elsewhere (e.g. NodeSource,
 # which bundles npm) is fine; only when npm is missing altogether are Debian's packages installed.

@@ -31,6 +31,7 @@ int run_hash_password(const CommandContext&);
 int run_version(const CommandContext&);
 int run_accounts(const CommandContext&);
 int run_mailbox(const CommandContext&);
+int run_queue(const CommandContext&);
 
 // Reads one line (a password) from stdin, without echo on a terminal; false at end of input.
 bool read_password(std::string& password);

@@ -24,6 +24,10 @@ constexpr std::array kCommands{
             "mailbox folders EMAIL | messages EMAIL FOLDER\n"
             "                                  what the sync engine has cached (also while serve runs)",
             run_mailbox},
+    Command{"queue",
+            "queue list | retry|drop ID\n"
+            "                                  the outbound SMTP queue (also while serve runs)",
+            run_queue},
     Command{"hash-password", "hash-password                   read a password on stdin, print its hash",
             run_hash_password},
     Command{"version", "version                         print version and library versions", run_version},

@@ -352,6 +352,23 @@ const KeySpec kKeys[] = {
      [](const RawValue& v, const Origin&, LoadState& s) {
        return assign_size(v, s.settings.sync.body_cache_bytes, 0);
      }},
+    {"sync", "size_learning_per_minute", kSize,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_size(v, s.settings.sync.size_learning_per_minute, 0);
+     }},
+
+    {"queue", "retry_for", kDuration,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_duration(v, s.settings.queue.retry_for);
+     }},
+    {"queue", "backoff_initial", kDuration,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_duration(v, s.settings.queue.backoff_initial);
+     }},
+    {"queue", "backoff_max", kDuration,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_duration(v, s.settings.queue.backoff_max);
+     }},
 
     {"log", "level", "one of debug, info, warn, error",
      [](const RawValue& v, const Origin&, LoadState& s) -> Reason {
@@ -369,7 +386,7 @@ const KeySpec kKeys[] = {
      }},
 };
 
-constexpr std::string_view kSections[] = {"web", "imap", "smtp", "tls", "microsoft", "admin", "sync", "log"};
+constexpr std::string_view kSections[] = {"web", "imap", "smtp", "tls", "microsoft", "admin", "sync", "queue", "log"};
 
 bool is_section(std::string_view name) {
   return std::find(std::begin(kSections), std::end(kSections), name) != std::end(kSections);
@@ -441,7 +458,7 @@ std::string unknown_key_reason(std::string_view section, std::string_view name) 
   std::string reason = "unknown key";
   if (!best.empty()) reason += "; did you mean " + best + "?";
   if (section.empty()) {
-    reason += " (top-level keys: public_url, data_dir, web, imap, smtp, tls, microsoft, admin, sync, log)";
+    reason += " (top-level keys: public_url, data_dir, web, imap, smtp, tls, microsoft, admin, sync, queue, log)";
   } else {
     reason += " (the " + std::string(section) + " section has: " + keys_of(section) + ")";
   }

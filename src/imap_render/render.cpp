@@ -1,8 +1,10 @@
 #include "mailtrixy/imap/render.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
+#include "mailtrixy/crypto/encoding.hpp"
 #include "mailtrixy/imap/wire.hpp"
 
 namespace mailtrixy::imap {
@@ -440,6 +442,29 @@ std::string render_envelope(const mime::RawEnvelope& envelope) {
   return out;
 }
 
+namespace {
+
+// Text from Graph is decoded UTF-8, but an IMAP4rev1 client expects header text as it is on the
+// wire: 7-bit, non-ASCII in RFC 2047 encoded words. Each word carries whole UTF-8 characters and
+// stays within the 75-character limit.
+std::string encoded_words_if_needed(const std::string& text) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return text;
+  constexpr std::size_t kChunk = 45;  // 60 base64 characters + 12 of "=?utf-8?b?" "?="
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = std::min(text.size(), start + kChunk);
+    // Do not split a UTF-8 sequence: back up to a lead byte.
+    while (end < text.size() && end > start + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (!out.empty()) out += ' ';
+    out += "=?utf-8?b?" + crypto::base64_encode(std::string_view(text).substr(start, end - start)) + "?=";
+    start = end;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string render_envelope(const mail::Envelope& envelope) {
   mime::RawEnvelope raw;
   if (envelope.date) {
@@ -457,13 +482,13 @@ std::string render_envelope(const mail::Envelope& envelope) {
                   static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
     raw.date = buffer;
   }
-  if (!envelope.subject.empty()) raw.subject = envelope.subject;
+  if (!envelope.subject.empty()) raw.subject = encoded_words_if_needed(envelope.subject);
   auto convert = [](const std::vector<mail::Address>& list) -> std::optional<std::vector<mime::EnvelopeAddress>> {
     if (list.empty()) return std::nullopt;
     std::vector<mime::EnvelopeAddress> out;
     for (const mail::Address& address : list) {
       mime::EnvelopeAddress converted;
-      if (!address.name.empty()) converted.name = address.name;
+      if (!address.name.empty()) converted.name = encoded_words_if_needed(address.name);
       std::size_t at = address.address.rfind('@');
       if (at == std::string::npos) {
         converted.mailbox = address.address.empty() ? std::string("MISSING_MAILBOX") : address.address;

@@ -14,3 +14,7 @@ echo "== emulator: Graph list and \$value requests/s over keep-alive TLS, memory
 python3 tests/bench/emulator_bench.py "$build"
 echo "== sync: initial sync of a 10,000-message INBOX, steady-state requests of an idle mailbox =="
 python3 tests/bench/sync_bench.py "$build"
+echo "== imap: UID FETCH of 10,000 envelopes, SELECT of 100,000, 1,000 idle connections, 10 clients mixed (baseline: Dovecot) =="
+python3 tests/bench/imap_bench.py "$build"
+echo "== smtp: 1,000 messages of 20 KB from 10 clients through the queue (baseline: direct sendMail) =="
+python3 tests/bench/smtp_bench.py "$build"

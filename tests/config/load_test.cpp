@@ -73,6 +73,10 @@ void expect_defaults(const Settings& s, const std::filesystem::path& dir, std::f
   EXPECT_EQ(s.sync.poll_interval, std::chrono::seconds(60));
   EXPECT_EQ(s.sync.idle_poll_interval, std::chrono::seconds(15));
   EXPECT_EQ(s.sync.body_cache_bytes, 2147483648ULL);
+  EXPECT_EQ(s.sync.size_learning_per_minute, 300U);
+  EXPECT_EQ(s.queue.retry_for, std::chrono::hours(48));
+  EXPECT_EQ(s.queue.backoff_initial, std::chrono::seconds(30));
+  EXPECT_EQ(s.queue.backoff_max, std::chrono::minutes(15));
   EXPECT_EQ(s.log.level, log::Level::info);
   EXPECT_EQ(s.log.format, log::Format::text);
 }
@@ -149,6 +153,11 @@ TEST(ConfigLoad, ShippedConfigNamesEveryKey) {
                           "\n  poll_interval:",
                           "\n  idle_poll_interval:",
                           "\n  body_cache_bytes:",
+                          "\n  size_learning_per_minute:",
+                          "\nqueue:",
+                          "\n  retry_for:",
+                          "\n  backoff_initial:",
+                          "\n  backoff_max:",
                           "\nlog:",
                           "\n  level:",
                           "\n  format:"}) {
@@ -189,6 +198,10 @@ TEST(ConfigLoad, EveryKeyCanBeSetInYaml) {
   EXPECT_EQ(s.sync.poll_interval, std::chrono::minutes(5));
   EXPECT_EQ(s.sync.idle_poll_interval, std::chrono::seconds(5400));
   EXPECT_EQ(s.sync.body_cache_bytes, 1ULL << 30);
+  EXPECT_EQ(s.sync.size_learning_per_minute, 60U);
+  EXPECT_EQ(s.queue.retry_for, std::chrono::hours(2));
+  EXPECT_EQ(s.queue.backoff_initial, std::chrono::seconds(5));
+  EXPECT_EQ(s.queue.backoff_max, std::chrono::minutes(1));
   EXPECT_EQ(s.log.level, log::Level::debug);
   EXPECT_EQ(s.log.format, log::Format::json);
 }
@@ -251,6 +264,14 @@ TEST(ConfigLoad, EveryKeyCanBeOverriddenFromTheEnvironment) {
        [](const Settings& s) { EXPECT_EQ(s.sync.idle_poll_interval, std::chrono::seconds(7)); }},
       {"MAILTRIXY_SYNC_BODY_CACHE_BYTES", "0",
        [](const Settings& s) { EXPECT_EQ(s.sync.body_cache_bytes, 0U); }},
+      {"MAILTRIXY_SYNC_SIZE_LEARNING_PER_MINUTE", "0",
+       [](const Settings& s) { EXPECT_EQ(s.sync.size_learning_per_minute, 0U); }},
+      {"MAILTRIXY_QUEUE_RETRY_FOR", "90s",
+       [](const Settings& s) { EXPECT_EQ(s.queue.retry_for, std::chrono::seconds(90)); }},
+      {"MAILTRIXY_QUEUE_BACKOFF_INITIAL", "1",
+       [](const Settings& s) { EXPECT_EQ(s.queue.backoff_initial, std::chrono::seconds(1)); }},
+      {"MAILTRIXY_QUEUE_BACKOFF_MAX", "3s",
+       [](const Settings& s) { EXPECT_EQ(s.queue.backoff_max, std::chrono::seconds(3)); }},
       {"MAILTRIXY_LOG_LEVEL", "error", [](const Settings& s) { EXPECT_EQ(s.log.level, log::Level::error); }},
       {"MAILTRIXY_LOG_FORMAT", "json", [](const Settings& s) { EXPECT_EQ(s.log.format, log::Format::json); }},
   };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 
 namespace mailtrixy::imap {
@@ -92,6 +94,22 @@ TEST(ImapRender, MetadataEnvelope) {
             "((\"Ann\" NIL \"ann\" \"example.com\")) ((\"Ann\" NIL \"ann\" \"example.com\")) "
             "((NIL NIL \"bob\" \"example.com\")(NIL NIL \"nodomain\" \"MISSING_DOMAIN\")) NIL NIL NIL \"<m@x>\")");
   EXPECT_EQ(render_envelope(mail::Envelope{}), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+}
+
+TEST(ImapRender, MetadataEnvelopeTextIsSevenBitWithEncodedWords) {
+  // Graph hands out decoded UTF-8; IMAP4rev1 clients get RFC 2047 words, never raw 8-bit text.
+  mail::Envelope e;
+  e.subject = "Grüße aus Köln";
+  e.from = {{"Jürgen", "j@example.com"}};
+  const std::string rendered = render_envelope(e);
+  EXPECT_EQ(rendered.rfind("(NIL \"=?utf-8?b?R3LDvMOfZSBhdXMgS8O2bG4=?=\" ", 0), 0u) << rendered;
+  EXPECT_NE(rendered.find("((\"=?utf-8?b?SsO8cmdlbg==?=\" NIL \"j\" \"example.com\"))"), std::string::npos);
+  EXPECT_TRUE(std::all_of(rendered.begin(), rendered.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }));
+  // Long text is split into several words, each below 76 characters and on character boundaries.
+  e.subject.clear();
+  for (int i = 0; i < 40; ++i) e.subject += "ä";
+  const std::string long_subject = render_envelope(e);
+  EXPECT_NE(long_subject.find("?= =?utf-8?b?"), std::string::npos);
 }
 
 TEST(ImapRender, SectionBytes) {

@@ -59,6 +59,15 @@ struct SyncSettings {
   std::chrono::seconds poll_interval{60};
   std::chrono::seconds idle_poll_interval{15};
   std::uint64_t body_cache_bytes = 2147483648ULL;
+  // Background RFC822.SIZE learning (docs/adr/0006): body downloads per minute; 0 turns it off.
+  std::uint64_t size_learning_per_minute = 300;
+};
+
+// The outbound SMTP queue (docs/outbox.md).
+struct QueueSettings {
+  std::chrono::seconds retry_for{48 * 3600};    // then the message bounces (a DSN in the Inbox)
+  std::chrono::seconds backoff_initial{30};     // wait after the first failed attempt, doubling
+  std::chrono::seconds backoff_max{15 * 60};    // the longest wait between attempts
 };
 
 struct LogSettings {
@@ -77,6 +86,7 @@ struct Settings {
   MicrosoftSettings microsoft;
   AdminSettings admin;
   SyncSettings sync;
+  QueueSettings queue;
   LogSettings log;
 };
 

@@ -4,14 +4,17 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "../command.hpp"
+#include "../login_service.hpp"
 #include "../startup.hpp"
 #include "mailtrixy/auth/accounts.hpp"
 #include "mailtrixy/auth/integration.hpp"
@@ -22,10 +25,15 @@
 #include "mailtrixy/crypto/random.hpp"
 #include "mailtrixy/graph/graph_client.hpp"
 #include "mailtrixy/graph/graph_remote_mailbox.hpp"
+#include "mailtrixy/imap/server.hpp"
+#include "mailtrixy/imap/structure_cache.hpp"
 #include "mailtrixy/net/certificate.hpp"
 #include "mailtrixy/net/http_client.hpp"
 #include "mailtrixy/net/http_server.hpp"
 #include "mailtrixy/net/tls.hpp"
+#include "mailtrixy/outbox/graph_channel.hpp"
+#include "mailtrixy/outbox/outbox.hpp"
+#include "mailtrixy/smtp/server.hpp"
 #include "mailtrixy/sync/sync_engine.hpp"
 #include "mailtrixy/web/control.hpp"
 #include "mailtrixy/web/server.hpp"
@@ -99,6 +107,21 @@ std::shared_ptr<mail::RemoteMailbox> make_remote(net::HttpClient& http, auth::To
   return std::shared_ptr<mail::RemoteMailbox>(holder, holder->mailbox.get());
 }
 
+// `mailtrixy queue retry|drop` while the bridge runs (through the control endpoint).
+std::function<std::pair<int, std::string>(std::string_view, std::string_view)> queue_control(outbox::Outbox& queue) {
+  return [&queue](std::string_view action, std::string_view id) -> std::pair<int, std::string> {
+    auto changed = action == "retry" ? queue.retry(id) : queue.drop(id);
+    if (!changed) {
+      const int status = changed.code() == mail::ErrorCode::not_found     ? 404
+                         : changed.code() == mail::ErrorCode::unavailable ? 409
+                                                                          : 500;
+      return {status, changed.error().message};
+    }
+    if (action == "retry") return {200, "Message " + std::string(id) + " will be tried again now."};
+    return {200, "Dropped message " + std::string(id) + " from " + changed->envelope_from + "; it will not be sent."};
+  };
+}
+
 }  // namespace
 
 int run_serve(const CommandContext& context) {
@@ -157,6 +180,11 @@ int run_serve(const CommandContext& context) {
   sync_options.poll_interval = settings->sync.poll_interval;
   sync_options.idle_poll_interval = settings->sync.idle_poll_interval;
   sync_options.body_cache_bytes = settings->sync.body_cache_bytes;
+  // Slices of up to 10 downloads, paced to the configured rate.
+  sync_options.prefetch_slice = static_cast<std::size_t>(std::min<std::uint64_t>(10, settings->sync.size_learning_per_minute));
+  if (sync_options.prefetch_slice > 0) {
+    sync_options.prefetch_pause = std::chrono::milliseconds(60'000 * sync_options.prefetch_slice / settings->sync.size_learning_per_minute);
+  }
   sync_options.account_exists = [&accounts](const std::string& key) {
     auto found = accounts.find(key);
     return !found.ok() || found.value().has_value();  // a read error is not a removal
@@ -167,8 +195,43 @@ int run_serve(const CommandContext& context) {
     print_error("cannot read the message body cache: " + opened.error().message);
     return kRuntimeFailure;
   }
-  auto start_sync = [&](const std::string& key) {
-    if (auto remote = make_remote(**http, tokens, *settings, key, graph_clients)) sync_engine.start_account(key, std::move(remote));
+  // The outbound SMTP queue (mail::SubmissionQueue for the SMTP server): messages left by an
+  // earlier run are delivered as soon as their account's worker starts, next to its sync.
+  outbox::OutboxOptions outbox_options;
+  outbox_options.max_message_bytes = settings->smtp.max_message_bytes;
+  outbox_options.retry_for = settings->queue.retry_for;
+  outbox_options.backoff_initial = settings->queue.backoff_initial;
+  outbox_options.backoff_max = settings->queue.backoff_max;
+  auto outbox = outbox::Outbox::open(**store, outbox_options);
+  if (!outbox) {
+    print_error(outbox.error().message);
+    return kRuntimeFailure;
+  }
+  mail::SubmissionQueue& submission_queue = **outbox;
+  auto start_outbox = [&](const std::string& key) {
+    graph::GraphClientOptions options;
+    options.graph_url = settings->microsoft.graph_url;
+    options.mailbox_key = key;
+    auto channel = outbox::GraphDeliveryChannel::create(**http, graph::token_source(tokens, key), options);
+    if (!channel) {
+      log::error("cannot create the Graph client; queued mail of the account waits",
+                 {{"account", key}, {"reason", channel.error().message}});
+      return;
+    }
+    (*outbox)->start_account(key, std::move(channel).value());
+  };
+  auto start_sync = [&](const std::string& key) -> std::shared_ptr<sync::SyncedMailbox> {
+    std::shared_ptr<sync::SyncedMailbox> mailbox;
+    if (auto remote = make_remote(**http, tokens, *settings, key, graph_clients)) {
+      mailbox = sync_engine.start_account(key, std::move(remote));
+      if (mailbox) {
+        mailbox->set_sent_copy_check([queue = outbox->get(), key](std::string_view message_id) {
+          return queue->recently_sent(key, message_id);
+        });
+      }
+    }
+    start_outbox(key);
+    return mailbox;
   };
   accounts.subscribe_account_connected([&start_sync](const auth::Account& account, bool relinked) {
     log::info("initial sync requested", {{"account", account.key}, {"relinked", relinked ? "yes" : "no"}});
@@ -179,6 +242,41 @@ int run_serve(const CommandContext& context) {
       if (account.status == auth::AccountStatus::active) start_sync(account.key);
   } else {
     log::error("cannot list the accounts to sync", {{"reason", linked.error().message}});
+  }
+  // Bridge-password logins for the IMAP and SMTP front-ends (src/app/login_service.hpp).
+  BridgeLoginService logins(accounts, sync_engine, start_sync, settings->public_url);
+  // IMAP: after the sync engine (sessions use its mailboxes), stopped before it.
+  std::unique_ptr<imap::ImapServer> imap_server;
+  if (!settings->imap.listen.empty() || !settings->imap.tls_listen.empty()) {
+    imap::ImapServerOptions imap_options;
+    imap_options.listen = settings->imap.listen;
+    imap_options.tls_listen = settings->imap.tls_listen;
+    imap_options.tls = net::TlsFiles{tls.cert, tls.key};
+    imap::SessionOptions session_options;
+    session_options.version = MAILTRIXY_VERSION;
+    session_options.structure_cache = std::make_shared<imap::StructureCache>();
+    auto started = imap::ImapServer::start(imap_options, imap::session_factory(session_options, logins));
+    if (!started) {
+      print_error(started.error().message);
+      return kRuntimeFailure;
+    }
+    imap_server = std::move(*started);
+  }
+  // SMTP submission (docs/smtp.md): after the outbox that takes its messages; stopped first at
+  // shutdown, so clients get "421 4.3.2" while the queue behind it still accepts.
+  std::unique_ptr<smtp::SmtpServer> smtp_server;
+  if (!settings->smtp.listen.empty() || !settings->smtp.tls_listen.empty()) {
+    smtp::ServerOptions smtp_options;
+    smtp_options.listen = settings->smtp.listen;
+    smtp_options.tls_listen = settings->smtp.tls_listen;
+    smtp_options.tls = net::TlsFiles{tls.cert, tls.key};
+    smtp_options.session.max_message_bytes = settings->smtp.max_message_bytes;
+    auto started = smtp::SmtpServer::start(std::move(smtp_options), logins, submission_queue);
+    if (!started) {
+      print_error(started.error().message);
+      return kRuntimeFailure;
+    }
+    smtp_server = std::move(*started);
   }
 
   net::HttpServerOptions web_options;
@@ -192,8 +290,15 @@ int run_serve(const CommandContext& context) {
   web_dependencies.accounts = &accounts;
   web_dependencies.sign_in = &sign_in;
   web_dependencies.version = MAILTRIXY_VERSION;
-  web_dependencies.health = [&settings = *settings] { return health_report(settings); };
-  web_dependencies.metrics = [&tokens] { return token_metrics(tokens); };
+  web_dependencies.health = [&settings = *settings, queue = outbox->get()] {
+    web::HealthReport report = health_report(settings);
+    if (auto backlog = queue->backlog_warning(std::chrono::minutes(15)); !backlog.empty())
+      report.reasons.push_back(std::move(backlog));
+    return report;
+  };
+  web_dependencies.metrics = [&tokens, queue = outbox->get()] {
+    return token_metrics(tokens) + outbox::metrics_text(queue->stats());
+  };
   auto web_server = net::HttpServer::start(web_options, web::make_web_handler(std::move(web_dependencies)));
   if (!web_server) {
     print_error("web.listen: " + web_server.error().message);
@@ -208,7 +313,8 @@ int run_serve(const CommandContext& context) {
   control_options.threads = 1;
   control_options.max_body_bytes = 4096;
   auto control_server =
-      net::HttpServer::start(control_options, web::make_control_handler({&accounts, control_token}));
+      net::HttpServer::start(control_options, web::make_control_handler({&accounts, control_token,
+                                                                         queue_control(**outbox)}));
   if (!control_server) {
     print_error("cannot start the loopback control endpoint: " + control_server.error().message);
     return kRuntimeFailure;
@@ -223,17 +329,26 @@ int run_serve(const CommandContext& context) {
   const std::string scheme = settings->web.tls ? "https" : "http";
   log::info("web listening",
             {{"url", scheme + "://" + (*web_server)->address()}, {"public_url", settings->public_url}});
+  if (imap_server && imap_server->port() != 0)
+    log::info("imap listening", {{"address", imap_server->address()}, {"starttls", "yes"}});
+  if (imap_server && imap_server->tls_port() != 0)
+    log::info("imaps listening", {{"address", imap_server->tls_address()}});
   log::info("mailtrixy started", {{"version", MAILTRIXY_VERSION}, {"data_dir", settings->data_dir.string()}});
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
   log::info("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  if (smtp_server) smtp_server->stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace));
+  smtp_server.reset();
   web::remove_control_file(settings->data_dir);
   (*control_server)->stop(std::chrono::milliseconds(500));
   (*web_server)->stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace));
   control_server->reset();
   web_server->reset();
+  if (imap_server) imap_server->stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace));
+  imap_server.reset();
   graph_clients.stop_all();
+  (*outbox)->stop();
   sync_engine.stop();
   tokens.stop();
   (*http)->stop();
