@@ -42,13 +42,17 @@ def wait_until(predicate, timeout, what):
 class ImapWorld(S.SignInWorld):
     """SignInWorld with IMAP on ephemeral ports and quick sync polling."""
 
+    def __init__(self, home, poll=POLL, **kwargs):
+        self.poll = poll  # sync.poll_interval: folders nobody watches (read by write_config)
+        super().__init__(home, **kwargs)
+
     def write_config(self):
         path = super().write_config()
         with open(path) as f:
             text = f.read()
         text = re.sub(r"imap:\n  listen: [^\n]*\n  tls_listen: [^\n]*\n",
                       "imap:\n  listen: 127.0.0.1:0\n  tls_listen: 127.0.0.1:0\n", text)
-        text += f"sync:\n  poll_interval: {POLL}\n  idle_poll_interval: {IDLE_POLL}\n"
+        text += f"sync:\n  poll_interval: {self.poll}\n  idle_poll_interval: {IDLE_POLL}\n"
         with open(path, "w") as f:
             f.write(text)
         return path
@@ -156,10 +160,10 @@ def seed(home, inbox=3, projects=1):
     return root
 
 
-def start_world(test, inbox=3, projects=1, emulator_args=()):
+def start_world(test, inbox=3, projects=1, emulator_args=(), poll=POLL):
     """A signed-in world whose initial sync has finished; cleaned up with the test."""
     root = seed(test.home, inbox, projects)
-    world = ImapWorld(test.home, emulator_args=["--seed", f"{S.USER}={root}", *emulator_args])
+    world = ImapWorld(test.home, poll=poll, emulator_args=["--seed", f"{S.USER}={root}", *emulator_args])
     test.addCleanup(world.close)
     world.start()
     world.wait_for_messages("INBOX", inbox)
