@@ -286,6 +286,7 @@ Result<std::uint32_t> AccountState::next_uidvalidity(std::int64_t now_ms) {
 }
 
 Result<FolderRecord> AccountState::upsert_folder(FolderRecord tree, std::int64_t now_ms) {
+  ++generation_;
   auto existing = folder(tree.id);
   if (!existing) return existing.error();
   FolderRecord record;
@@ -314,6 +315,7 @@ Result<FolderRecord> AccountState::upsert_folder(FolderRecord tree, std::int64_t
 }
 
 Result<void> AccountState::remove_folder(std::string_view folder_id) {
+  ++generation_;
   auto batch = store_.batch();
   batch.del(store::Family::folders, folder_key(account_, folder_id));
   const std::string prefix = folder_prefix(account_, folder_id);
@@ -359,6 +361,7 @@ Result<std::optional<std::uint32_t>> AccountState::uid_of(std::string_view folde
 }
 
 Result<AccountState::Applied> AccountState::apply(std::string_view folder_id, const Changes& changes) {
+  ++generation_;
   auto current = folder(folder_id);
   if (!current) return current.error();
   if (!current.value())
@@ -431,6 +434,7 @@ Result<AccountState::Applied> AccountState::apply(std::string_view folder_id, co
 }
 
 Result<void> AccountState::put_message(std::string_view folder_id, const MessageRecord& message) {
+  ++generation_;
   auto batch = store_.batch();
   batch.put(store::Family::messages, message_key(account_, folder_id, message.uid.value()), to_json(message));
   batch.put(store::Family::uids, uid_key(account_, folder_id, message.uid.value()), message.graph_id.value());
@@ -439,6 +443,7 @@ Result<void> AccountState::put_message(std::string_view folder_id, const Message
 }
 
 Result<std::uint32_t> AccountState::add_local(std::string_view folder_id, MessageRecord message) {
+  ++generation_;
   auto current = folder(folder_id);
   if (!current) return current.error();
   if (!current.value()) return make_error("the target folder is not in the store; list the folders first");
@@ -458,6 +463,7 @@ Result<std::uint32_t> AccountState::add_local(std::string_view folder_id, Messag
 }
 
 Result<void> AccountState::remove_uids(std::string_view folder_id, const std::vector<std::uint32_t>& uids) {
+  ++generation_;
   auto batch = store_.batch();
   for (auto uid : uids) {
     auto m = message(folder_id, uid);
@@ -488,6 +494,7 @@ Result<std::vector<std::string>> AccountState::subscribed() const {
 }
 
 Result<void> AccountState::reset_delta(std::string_view folder_id) {
+  ++generation_;
   auto current = folder(folder_id);
   if (!current) return current.error();
   if (!current.value()) return {};

@@ -120,6 +120,14 @@ MailResult<std::vector<mail::FolderInfo>> SyncedMailbox::list_folders() {
 MailResult<mail::FolderStatus> SyncedMailbox::folder_status(std::string_view path) {
   auto folder = find_folder(path);
   if (!folder) return folder.error();
+  // SELECT and STATUS of a large folder would otherwise read every record each time; the cached
+  // value is used only while no record of the account changed since it was computed.
+  const std::uint64_t generation = state_.generation();
+  {
+    std::lock_guard lock(status_cache_mutex_);
+    auto cached = status_cache_.find(folder->id);
+    if (cached != status_cache_.end() && cached->second.first == generation) return cached->second.second;
+  }
   auto messages = state_.messages(folder->id);
   if (!messages) return store_error(messages.error());
   mail::FolderStatus status;
@@ -134,6 +142,8 @@ MailResult<mail::FolderStatus> SyncedMailbox::folder_status(std::string_view pat
     if (m.flags.has(mail::SystemFlag::deleted)) ++status.deleted;
     if (m.rfc822_size) status.size += *m.rfc822_size;
   }
+  std::lock_guard lock(status_cache_mutex_);
+  status_cache_[folder->id] = {generation, status};
   return status;
 }
 

@@ -259,6 +259,26 @@ TEST_F(SyncedMailboxTest, AppendCopyMoveReturnExactUidsThatTheNextDeltaKeeps) {
   EXPECT_EQ(mailbox->folder_status("Archive")->uid_next, Uid(4));
 }
 
+TEST_F(SyncedMailboxTest, FolderStatusIsCachedOnlyWhileNothingChanged) {
+  remote->deliver(remote->folder_id("inbox"), mime("a"));
+  remote->deliver(remote->folder_id("inbox"), mime("b"));
+  sync_all();
+  auto first = mailbox->folder_status("INBOX");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->unseen, 2u);
+  EXPECT_EQ(mailbox->folder_status("INBOX")->unseen, 2u);  // served from the cache
+  // Every kind of change is seen at once: a local flag write, new mail, a learned size.
+  ASSERT_TRUE(mailbox->store_flags("INBOX", {Uid(1)}, mail::StoreMode::add, mail::Flags().set(SystemFlag::seen)).ok());
+  EXPECT_EQ(mailbox->folder_status("INBOX")->unseen, 1u);
+  remote->deliver(remote->folder_id("inbox"), mime("c"));
+  sync_all();
+  EXPECT_EQ(mailbox->folder_status("INBOX")->messages, 3u);
+  EXPECT_EQ(mailbox->folder_status("INBOX")->size, 0u);
+  auto body = mailbox->fetch_mime("INBOX", Uid(3));
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(mailbox->folder_status("INBOX")->size, body->size());
+}
+
 TEST_F(SyncedMailboxTest, AnAppendedMessageReadsBackAsTheExactBytesAppended) {
   // Microsoft regenerates MIME; the client must still read back what it appended.
   const std::string appended_mime = "From: me@example.com\r\nX-Client: kept as sent\r\nSubject: mine\r\n\r\nexact  bytes\r\n";

@@ -32,6 +32,7 @@
 // Threads: FolderState is a plain view over the store; callers serialise writes per account
 // (the SyncEngine and SyncedMailbox do so with one mutex per account).
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -143,10 +144,15 @@ class AccountState {
   // as a full listing, keeping every UID whose id still exists.
   Result<void> reset_delta(std::string_view folder_id);
 
+  // Bumped by every call that may change a folder or message record (before it writes), so a
+  // value computed from the records is still current while generation() is unchanged.
+  std::uint64_t generation() const { return generation_.load(); }
+
  private:
   Result<std::uint32_t> next_uidvalidity(std::int64_t now_ms);
   store::Store& store_;
   std::string account_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace mailtrixy::sync

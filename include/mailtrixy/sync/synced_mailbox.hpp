@@ -180,6 +180,8 @@ class SyncedMailbox final : public mail::MailboxBackend {
     std::uint32_t below = 0;  // 0: start a pass from the folder's top
     std::uint32_t pass_top = 0;
   };
+  std::mutex status_cache_mutex_;
+  std::map<std::string, std::pair<std::uint64_t, mail::FolderStatus>> status_cache_;  // folder id -> (generation, status)
   std::mutex prefetch_mutex_;
   std::map<std::string, PrefetchCursor> prefetch_;
 
