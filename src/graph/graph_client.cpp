@@ -349,7 +349,10 @@ Result<GraphResponse> GraphClient::send(const GraphRequest& request, CallFailure
       }
       --attempt;  // a refresh is not a failed attempt
       continue;
-    } else if (retryable_status(response->status) && attempt < options_.max_attempts) {
+    } else if (retryable_status(response->status) && attempt < options_.max_attempts &&
+               (response->status != 504 || idempotent(request.method))) {
+      // A 504 means the gateway gave up waiting, not that nothing happened: a POST (sendMail,
+      // copy, create) may have been carried out, so it goes back to the caller, who can check.
       const auto header = response->header("Retry-After");
       const auto retry_after = header ? parse_retry_after(*header) : std::nullopt;
       if (retry_after && *retry_after > options_.max_retry_after) return response;

@@ -269,6 +269,14 @@ TEST_F(GraphEmulatorTest, RetryAfterIsHonouredAnd503FaultsAreSurvived) {
               static_cast<unsigned long long>(client_->stats().retries),
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
 
+  // A 504 to a POST is not repeated: the copy may exist already, and a second one would be a
+  // duplicate (for sendMail, a second delivery). The caller gets the error and decides.
+  env_->control("POST", "stats/reset");
+  env_->control("POST", "faults", R"({"route":"^POST /v1.0/me/messages/.*/copy","status":504,"count":2})");
+  EXPECT_FALSE(mailbox_->copy_message(page->changed.at(0).id, mail::FolderId("archive")).ok());
+  EXPECT_EQ(stats()["faults_injected"].GetInt(), 1);
+  env_->control("DELETE", "faults");
+
   // Throttling that outlasts every attempt ends as `unavailable`, not a hang or a crash.
   env_->control("POST", "faults", R"({"route":"^GET /v1.0/me/messages/","status":503,"count":50})");
   EXPECT_EQ(mailbox_->get_message(page->changed.at(0).id).code(), mail::ErrorCode::unavailable);

@@ -17,7 +17,9 @@
 //     doubling to backoff_max, a random value in [half, full]). A Retry-After longer than
 //     max_retry_after gives up at once with `unavailable`. Network failures after which the
 //     server may have acted (timeout, connection lost) are only retried for idempotent methods
-//     (GET, PUT, PATCH, DELETE); POSTs are retried only when nothing was sent.
+//     (GET, PUT, PATCH, DELETE); POSTs are retried only when nothing was sent. Likewise a 504
+//     (the gateway gave up waiting; the call may have been carried out) is retried only for
+//     idempotent methods: a POST gets the 504 back, so a sender can check before sending again.
 //   - $batch: batch() packs up to 20 calls per round trip, matches answers by id (Graph returns
 //     them in any order) and re-sends, in a later batch, the items that were throttled (429),
 //     unavailable (503/504) or unauthorised (401, after one token refresh), honouring the largest
