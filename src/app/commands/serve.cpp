@@ -2,6 +2,7 @@
 // exists, starts sign-in (integration, accounts, token refresh), the web listener and the
 // loopback control endpoint, and runs until SIGTERM or SIGINT.
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -130,6 +131,11 @@ int run_serve(const CommandContext& context) {
     return kUsageError;
   }
   const sigset_t shutdown_signals = block_shutdown_signals();
+  // Every IMAP/SMTP login runs scrypt with a 32 MiB working area. glibc raises its mmap threshold
+  // after the first such buffer is freed, so later ones would come from, and stay in, the heap
+  // arena of whichever worker thread checked the password (tens of MiB per arena, for good). A
+  // fixed threshold keeps large buffers in mmap: returned to the system as soon as they are freed.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 
   auto settings = load_settings_or_report(context.config_path);
   if (!settings) return kUsageError;
