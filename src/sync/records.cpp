@@ -1,6 +1,8 @@
 #include "mailtrixy/sync/records.hpp"
 
 #include <rapidjson/document.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -175,6 +177,75 @@ std::string to_json(const MessageRecord& m) {
   write_string(w, "message_id", e.message_id);
   w.EndObject();
   return buffer.GetString();
+}
+
+namespace {
+
+// SAX handler for message_flags_from_json: takes "uid", "flags" and the "keywords" strings, and
+// stops the parse (returns false) at the first key after "keywords".
+struct FlagsOnlyHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, FlagsOnlyHandler> {
+  enum class Field { other, uid, flags, keywords };
+  Field field = Field::other;
+  int depth = 0;
+  bool in_keywords = false;
+  bool keywords_done = false;
+  bool have_uid = false;
+  bool have_flags = false;
+  std::uint32_t uid = 0;
+  std::uint32_t bits = 0;
+  std::vector<std::string> keywords;
+
+  bool Key(const char* text, rapidjson::SizeType length, bool) {
+    if (depth != 1) return true;
+    if (keywords_done) return false;  // everything needed has been read
+    const std::string_view key(text, length);
+    field = key == "uid" ? Field::uid : key == "flags" ? Field::flags : key == "keywords" ? Field::keywords : Field::other;
+    return true;
+  }
+  bool Uint(unsigned value) {
+    if (depth == 1 && field == Field::uid) { uid = value; have_uid = true; }
+    if (depth == 1 && field == Field::flags) { bits = value; have_flags = true; }
+    return true;
+  }
+  bool Int(int value) { return value >= 0 ? Uint(static_cast<unsigned>(value)) : true; }
+  bool String(const char* text, rapidjson::SizeType length, bool) {
+    if (in_keywords) keywords.emplace_back(text, length);
+    return true;
+  }
+  bool StartObject() { ++depth; return true; }
+  bool EndObject(rapidjson::SizeType) { --depth; return true; }
+  bool StartArray() {
+    if (depth == 1 && field == Field::keywords) in_keywords = true;
+    ++depth;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth;
+    if (in_keywords) {
+      in_keywords = false;
+      keywords_done = true;
+    }
+    return true;
+  }
+  bool Default() { return true; }
+};
+
+}  // namespace
+
+Result<mail::MessageFlags> message_flags_from_json(std::string_view json) {
+  FlagsOnlyHandler handler;
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(json.data(), json.size());
+  reader.Parse(stream, handler);  // stops early by design: success is judged by what was read
+  if (!handler.have_uid || !handler.have_flags || (reader.HasParseError() && !handler.keywords_done))
+    return make_error("A message record in the database is damaged (no UID or flags).");
+  mail::MessageFlags out;
+  out.uid = mail::Uid(handler.uid);
+  for (auto flag : {mail::SystemFlag::seen, mail::SystemFlag::answered, mail::SystemFlag::flagged,
+                    mail::SystemFlag::deleted, mail::SystemFlag::draft, mail::SystemFlag::forwarded})
+    if (handler.bits & static_cast<std::uint32_t>(flag)) out.flags.set(flag);
+  for (const auto& keyword : handler.keywords) out.flags.add_keyword(keyword);
+  return out;
 }
 
 Result<MessageRecord> message_from_json(std::string_view json) {

@@ -169,6 +169,23 @@ MailResult<std::vector<mail::MessageMeta>> SyncedMailbox::list_messages(std::str
   return out;
 }
 
+MailResult<std::vector<mail::MessageFlags>> SyncedMailbox::list_flags(std::string_view path) {
+  auto folder = find_folder(path);
+  if (!folder) return folder.error();
+  std::vector<mail::MessageFlags> out;
+  auto cursor = store_.cursor(store::Family::messages);
+  const std::string prefix = folder_prefix(state_.account(), folder->id);
+  for (cursor.seek(prefix); cursor.valid(); cursor.next()) {
+    if (cursor.key().substr(0, prefix.size()) != prefix) break;
+    auto flags = message_flags_from_json(cursor.value());
+    if (!flags) return store_error(flags.error());
+    out.push_back(std::move(flags.value()));
+  }
+  auto status = cursor.status();
+  if (!status) return store_error(status.error());
+  return out;
+}
+
 MailResult<std::string> SyncedMailbox::load_mime(const std::string& folder_id, const MessageRecord& meta) {
   const std::string& id = meta.graph_id.value();
   std::optional<std::string> mime = bodies_->get(state_.account(), id);

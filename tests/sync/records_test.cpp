@@ -57,6 +57,18 @@ TEST(SyncRecords, MessageRecordRoundTripsThroughJson) {
   EXPECT_FALSE(back2->envelope.date);
   EXPECT_FALSE(message_from_json("{nope").ok());
   EXPECT_FALSE(message_from_json("{}").ok());
+
+  // The flags-only reader agrees with the full one and rejects what it rejects.
+  auto flags = message_flags_from_json(to_json(m));
+  ASSERT_TRUE(flags.ok()) << flags.error().message;
+  EXPECT_EQ(flags->uid, m.uid);
+  EXPECT_EQ(flags->flags, m.flags);
+  auto no_keywords = message_flags_from_json(to_json(unknown_size));
+  ASSERT_TRUE(no_keywords.ok());
+  EXPECT_EQ(no_keywords->flags, unknown_size.flags);
+  EXPECT_FALSE(message_flags_from_json("{nope").ok());
+  EXPECT_FALSE(message_flags_from_json("{}").ok());
+  EXPECT_FALSE(message_flags_from_json(R"({"uid":3,"flags":1,"keywords":["a")").ok());
 }
 
 TEST(SyncRecords, UidValidityIsAssignedOnceAndStrictlyAscendsPerAccount) {

@@ -259,6 +259,25 @@ TEST_F(SyncedMailboxTest, AppendCopyMoveReturnExactUidsThatTheNextDeltaKeeps) {
   EXPECT_EQ(mailbox->folder_status("Archive")->uid_next, Uid(4));
 }
 
+TEST_F(SyncedMailboxTest, ListFlagsGivesTheUidsAndFlagsOfListMessages) {
+  remote->deliver(remote->folder_id("inbox"), mime("a"));
+  remote->deliver(remote->folder_id("inbox"), mime("b"));
+  remote->deliver(remote->folder_id("archive"), mime("elsewhere"));
+  sync_all();
+  ASSERT_TRUE(mailbox->store_flags("INBOX", {Uid(2)}, mail::StoreMode::add,
+                                   mail::Flags().set(SystemFlag::seen).set(SystemFlag::deleted).add_keyword("Work").add_keyword("$Label1"))
+                  .ok());
+  auto flags = mailbox->list_flags("INBOX");
+  ASSERT_TRUE(flags.ok());
+  std::vector<mail::MessageFlags> expected;
+  for (const auto& meta : list("INBOX")) expected.push_back({meta.uid, meta.flags});
+  EXPECT_EQ(flags.value(), expected);
+  ASSERT_EQ(flags->size(), 2u);
+  EXPECT_TRUE(flags->at(1).flags.has_keyword("work"));
+  EXPECT_TRUE(flags->at(1).flags.has(SystemFlag::deleted));
+  EXPECT_EQ(mailbox->list_flags("No such").code(), ErrorCode::not_found);
+}
+
 TEST_F(SyncedMailboxTest, FolderStatusIsCachedOnlyWhileNothingChanged) {
   remote->deliver(remote->folder_id("inbox"), mime("a"));
   remote->deliver(remote->folder_id("inbox"), mime("b"));

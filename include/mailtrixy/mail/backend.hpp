@@ -126,6 +126,13 @@ class ChangeSubscription {
   std::function<void()> unsubscribe_;
 };
 
+// What SELECT needs of every message: its UID and flags.
+struct MessageFlags {
+  Uid uid;
+  Flags flags;
+  friend bool operator==(const MessageFlags&, const MessageFlags&) = default;
+};
+
 class MailboxBackend {
  public:
   virtual ~MailboxBackend() = default;
@@ -139,6 +146,18 @@ class MailboxBackend {
   // Metadata of the messages whose UID is in `range`, ascending by UID. An empty vector when
   // none match. rfc822_size may be nullopt (not known yet). Cost: none.
   virtual MailResult<std::vector<MessageMeta>> list_messages(std::string_view path, UidRange range) = 0;
+
+  // UID and flags of every message of the folder, ascending by UID: the same as list_messages of
+  // every UID, without the rest of the metadata (SELECT of a large folder). Cost: none. The
+  // default goes through list_messages; implementations may read less.
+  virtual MailResult<std::vector<MessageFlags>> list_flags(std::string_view path) {
+    auto messages = list_messages(path, UidRange::all());
+    if (!messages) return messages.error();
+    std::vector<MessageFlags> out;
+    out.reserve(messages->size());
+    for (auto& meta : *messages) out.push_back(MessageFlags{meta.uid, std::move(meta.flags)});
+    return out;
+  }
 
   // The full RFC 822 message, with CRLF line ends (bare LFs of the stored form become CRLF, as
   // IMAP requires). not_found when the UID does not exist. After this call

@@ -65,6 +65,7 @@ class SyncedMailbox final : public mail::MailboxBackend {
   mail::MailResult<mail::FolderStatus> folder_status(std::string_view path) override;
   mail::MailResult<std::vector<mail::MessageMeta>> list_messages(std::string_view path,
                                                                  mail::UidRange range) override;
+  mail::MailResult<std::vector<mail::MessageFlags>> list_flags(std::string_view path) override;
   mail::MailResult<std::string> fetch_mime(std::string_view path, mail::Uid uid) override;
   mail::MailResult<std::uint64_t> message_size(std::string_view path, mail::Uid uid) override;
   mail::MailResult<std::vector<mail::MessageMeta>> store_flags(std::string_view path,

@@ -57,7 +57,7 @@ Reply handle_select(Context& context, const Command& command) {
   folder->subscription = std::move(*subscription);
   auto status = context.mailbox->folder_status(folder->path);
   if (!status) return translate_error(status.error());
-  auto messages = context.mailbox->list_messages(folder->path, mail::UidRange::all());
+  auto messages = context.mailbox->list_flags(folder->path);
   if (!messages) return translate_error(messages.error());
 
   folder->uid_validity = status->uid_validity;
