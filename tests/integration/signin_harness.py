@@ -29,10 +29,20 @@ WORK_USER = "bob@contoso.onmicrosoft.com"
 WORK_PASSWORD = "bob-password"
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on now, never one this process handed out before: the
+    kernel may give a just-closed port again, and two listeners of one config on the same port
+    make the bridge refuse to start."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
