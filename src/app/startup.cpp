@@ -5,10 +5,12 @@
 #include <string>
 
 #include "command.hpp"
+#include "mailtrixy/auth/accounts.hpp"
 #include "mailtrixy/base/log.hpp"
 #include "mailtrixy/config/diagnose.hpp"
 #include "mailtrixy/config/load.hpp"
 #include "mailtrixy/store/master_key.hpp"
+#include "mailtrixy/sync/sync_engine.hpp"
 
 namespace mailtrixy::app {
 
@@ -88,6 +90,23 @@ web::HealthReport health_report(const config::Settings& settings) {
     }
   }
   return report;
+}
+
+void append_sync_failures(web::HealthReport& report, const sync::SyncEngine& engine,
+                          const auth::AccountStore& accounts, std::chrono::milliseconds threshold) {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (const auto& [key, since_ms] : engine.failing_since()) {
+    if (now_ms - since_ms < threshold.count()) continue;
+    std::string name = key;
+    if (auto account = accounts.find(key); account.ok() && account.value()) name = account.value()->address;
+    const auto minutes = (now_ms - since_ms) / 60'000;
+    report.reasons.push_back("sync of " + name + " has failed for " +
+                             (minutes < 1 ? std::string("under a minute") : std::to_string(minutes) + " min") +
+                             "; Microsoft Graph may be unreachable or refusing the account: look for \"sync round "
+                             "failed\" in the log");
+  }
 }
 
 }  // namespace mailtrixy::app

@@ -2,6 +2,7 @@
 // Steps shared by the commands that start from a configuration file: loading it with clear
 // errors, judging it, and opening the encrypted store.
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -10,6 +11,13 @@
 #include "mailtrixy/config/settings.hpp"
 #include "mailtrixy/store/store.hpp"
 #include "mailtrixy/web/server.hpp"
+
+namespace mailtrixy::auth {
+class AccountStore;
+}
+namespace mailtrixy::sync {
+class SyncEngine;
+}
 
 namespace mailtrixy::app {
 
@@ -36,5 +44,10 @@ bool is_database_in_use(const Error& error);
 // What /healthz reports about the configuration: an expired or expiring client secret (the web
 // module adds the integration's state and accounts needing sign-in).
 web::HealthReport health_report(const config::Settings& settings);
+
+// Adds one /healthz reason per account whose sync rounds have failed for longer than
+// `threshold` (serve passes 3 poll intervals: one failed round is usually a blip).
+void append_sync_failures(web::HealthReport& report, const sync::SyncEngine& engine,
+                          const auth::AccountStore& accounts, std::chrono::milliseconds threshold);
 
 }  // namespace mailtrixy::app

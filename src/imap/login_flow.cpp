@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 
 namespace mailtrixy::imap::detail {
 
@@ -12,6 +13,24 @@ namespace {
 void slow_down(const Context& context, std::chrono::milliseconds wanted) {
   auto delay = std::min({wanted, context.options.failed_login_delay, std::chrono::milliseconds{1000}});
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+std::string_view outcome_name(mail::LoginResult::Outcome outcome) {
+  using Outcome = mail::LoginResult::Outcome;
+  switch (outcome) {
+    case Outcome::ok: return "ok";
+    case Outcome::wrong_credentials: return "wrong_credentials";
+    case Outcome::rate_limited: return "rate_limited";
+    case Outcome::needs_sign_in: return "needs_sign_in";
+    case Outcome::unavailable: return "unavailable";
+  }
+  return "unavailable";
+}
+
+void count_login(mail::LoginResult::Outcome outcome) {
+  static auto& logins = metrics::global().counter(
+      "mailtrixy_imap_logins_total", "IMAP LOGIN and AUTHENTICATE attempts, by outcome.", {"outcome"});
+  logins.with({outcome_name(outcome)}).inc();
 }
 
 }  // namespace
@@ -24,6 +43,7 @@ Reply privacy_required() {
 Reply complete_login(Context& context, std::string_view user, std::string_view password) {
   using Outcome = mail::LoginResult::Outcome;
   auto result = context.logins.login(user, password, context.info.peer_address);
+  count_login(result.outcome);
   switch (result.outcome) {
     case Outcome::ok: {
       if (!result.mailbox) {

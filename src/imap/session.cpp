@@ -1,10 +1,12 @@
 #include "mailtrixy/imap/session.hpp"
 
+#include <chrono>
 #include <exception>
 
 #include "command_table.hpp"
 #include "context.hpp"
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 
 namespace mailtrixy::imap {
 
@@ -17,6 +19,26 @@ constexpr std::string_view kBaseCapabilities =
     "LIST-EXTENDED LIST-STATUS XLIST";
 
 bool in_state(std::uint8_t states, State state) { return (states & static_cast<std::uint8_t>(state)) != 0; }
+
+// Commands by name and tagged result, and the latency of those answered at once (IDLE and a
+// two-step AUTHENTICATE wait for the client, so their time says nothing about the server).
+// Names come from the fixed command table, so the label sets stay bounded.
+void count_command(std::string_view name, Reply::Status status) {
+  static auto& commands = metrics::global().counter(
+      "mailtrixy_imap_commands_total", "IMAP commands answered, by command and tagged result (OK, NO, BAD).",
+      {"command", "result"});
+  const std::string_view result = status == Reply::Status::ok ? "OK" : status == Reply::Status::no ? "NO" : "BAD";
+  commands.with({name, result}).inc();
+}
+
+void observe_command_latency(std::string_view name, std::chrono::steady_clock::duration elapsed) {
+  static auto& latency = metrics::global().histogram(
+      "mailtrixy_imap_command_duration_seconds",
+      "Time the server spent on an IMAP command, from parsed to answered, by command (IDLE excluded).",
+      {"command"},
+      metrics::latency_buckets());
+  latency.with({name}).observe(std::chrono::duration<double>(elapsed).count());
+}
 
 std::string wrong_state_message(const CommandSpec& spec, State state) {
   if (state == State::not_authenticated) return "Please log in first (LOGIN or AUTHENTICATE).";
@@ -91,9 +113,11 @@ struct Session::Impl {
   void run(const Command& command) {
     const auto& spec = detail::command_spec(command.kind);
     if (!detail::in_state(spec.states, context.state)) {
+      detail::count_command(command_name(command.kind), Reply::Status::bad);
       detail::write_tagged(*context.out, command.tag, Reply::bad(detail::wrong_state_message(spec, context.state)));
       return;
     }
+    const auto started = std::chrono::steady_clock::now();
     Reply reply;
     try {
       reply = spec.handler(context, command);
@@ -114,6 +138,8 @@ struct Session::Impl {
     }
     if (reply.later) return;
     finish(command.tag, reply, spec.updates);
+    detail::count_command(command_name(command.kind), reply.status);
+    detail::observe_command_latency(command_name(command.kind), std::chrono::steady_clock::now() - started);
   }
 
   void run_line(const std::string& line) {
@@ -138,6 +164,7 @@ struct Session::Impl {
     }
     if (reply.later) return;
     finish(tag, reply, updates);
+    detail::count_command(mode == Mode::idle ? "IDLE" : "AUTHENTICATE", reply.status);
   }
 
   SessionAction process() {
@@ -157,6 +184,7 @@ struct Session::Impl {
           } else {
             detail::write_tagged(out, event->tag.empty() ? "*" : event->tag, Reply::bad(event->message));
           }
+          detail::count_command("(invalid)", Reply::Status::bad);
           if (event->fatal) {
             detail::write_untagged(out, "BYE " + detail::single_line(event->message));
             context.deselect();

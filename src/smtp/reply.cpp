@@ -1,5 +1,7 @@
 #include "mailtrixy/smtp/reply.hpp"
 
+#include "mailtrixy/base/metrics.hpp"
+
 namespace mailtrixy::smtp {
 namespace {
 
@@ -8,9 +10,20 @@ void append_text(std::string& out, std::string_view text) {
   for (const char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
 }
 
+// Every reply the bridge sends passes through here, so this is where they are counted.
+void count_reply(int code) {
+  static auto& replies =
+      metrics::global().counter("mailtrixy_smtp_replies_total", "SMTP replies sent, by class (2xx, 3xx, 4xx, 5xx).",
+                                {"class"});
+  static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  const int digit = code / 100;
+  replies.with({digit >= 1 && digit <= 5 ? kClasses[digit - 1] : std::string_view("other")}).inc();
+}
+
 }  // namespace
 
 void append_reply(std::string& out, int code, std::string_view status, std::string_view text) {
+  count_reply(code);
   out += std::to_string(code);
   out.push_back(' ');
   if (!status.empty()) {
@@ -24,6 +37,7 @@ void append_reply(std::string& out, int code, std::string_view status, std::stri
 void append_reply(std::string& out, const Reply& reply) { append_reply(out, reply.code, reply.status, reply.text); }
 
 void append_multiline(std::string& out, int code, const std::vector<std::string>& lines) {
+  count_reply(code);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += std::to_string(code);
     out.push_back(i + 1 == lines.size() ? ' ' : '-');

@@ -3,6 +3,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <sys/stat.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 
@@ -74,6 +76,10 @@ rocksdb::Options base_options() {
   options.keep_log_file_num = 5;
   options.max_log_file_size = 8 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // RocksDB's default keeps up to 64 MiB of memtable per column family (twice, while one
+  // flushes) and with a dozen families the bridge's RSS grew with every write for as long as
+  // the soak test ran (docs/soak.md). One budget for all families makes it flush early instead.
+  options.db_write_buffer_size = 16 << 20;
   return options;
 }
 
@@ -567,6 +573,37 @@ Result<void> Store::refresh() {
   const rocksdb::Status status = impl_->db->TryCatchUpWithPrimary();
   if (!status.ok()) return database_error(status, "catching up with the writer of " + impl_->db_path.string());
   return {};
+}
+
+Result<void> Store::checkpoint(const std::filesystem::path& destination) const {
+  if (read_only_) {
+    return make_error("a backup needs the database open for writing; a read-only (secondary) store cannot make one");
+  }
+  std::error_code error;
+  if (std::filesystem::exists(destination, error) || error) {
+    return make_error(destination.string() + " already exists; a checkpoint is written into a new directory");
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  if (const rocksdb::Status made = rocksdb::Checkpoint::Create(impl_->db, &raw); !made.ok()) {
+    return database_error(made, "preparing a checkpoint");
+  }
+  const std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // A flush first keeps the copy small and self-contained in table files; the log it copies
+  // covers whatever arrives in between.
+  if (const rocksdb::Status written = checkpoint->CreateCheckpoint(destination.string(), 0); !written.ok()) {
+    return database_error(written, "writing a checkpoint to " + destination.string());
+  }
+  if (::chmod(destination.c_str(), 0700) != 0) {
+    return make_error("cannot make " + destination.string() + " private: " + detail::errno_text());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(destination, error)) {
+    if (entry.is_regular_file() && ::chmod(entry.path().c_str(), 0600) != 0) {
+      return make_error("cannot make " + entry.path().string() + " private: " + detail::errno_text());
+    }
+  }
+  if (error) return make_error("cannot list " + destination.string() + ": " + error.message());
+  if (auto synced = detail::sync_directory(destination); !synced) return synced.error();
+  return detail::sync_directory(destination.parent_path().empty() ? "." : destination.parent_path());
 }
 
 Result<void> Store::flush() {

@@ -86,6 +86,24 @@ HttpResponse handle(const ControlDependencies& dependencies, const HttpRequest& 
     if (status != 200) return failure(status, sentence);
     return json(200, json_object({{"id", id}, {"result", sentence}}));
   }
+  if (path == "/_control/backup") {
+    if (request.method != "POST") {
+      HttpResponse response = failure(405, "control actions need POST");
+      response.headers.emplace_back("Allow", "POST");
+      return response;
+    }
+    rapidjson::Document body;
+    body.Parse(request.body.data(), request.body.size());
+    if (body.HasParseError() || !body.IsObject() || !body.HasMember("to") || !body["to"].IsString() ||
+        (body.HasMember("include_master_key") && !body["include_master_key"].IsBool())) {
+      return failure(400, "a backup request needs a JSON body {\"to\": \"/absolute/dir\", \"include_master_key\": false}");
+    }
+    if (!dependencies.backup) return failure(503, "backups are not available in this bridge");
+    const bool include_key = body.HasMember("include_master_key") && body["include_master_key"].GetBool();
+    const auto [status, sentence] = dependencies.backup(body["to"].GetString(), include_key);
+    if (status != 200) return failure(status, sentence);
+    return json(200, json_object({{"result", sentence}}));
+  }
   constexpr std::string_view kPrefix = "/_control/accounts/";
   if (!path.starts_with(kPrefix)) return failure(404, "unknown control route");
   const std::string_view rest = path.substr(kPrefix.size());

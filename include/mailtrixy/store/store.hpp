@@ -202,6 +202,17 @@ class Store {
   // clean shutdown. A no-op for read-only stores.
   Result<void> flush();
 
+  // Read-write stores: writes a consistent copy of the whole database (every family, as of one
+  // moment; writes that race it are either wholly in or wholly out) into `destination`, a
+  // directory that must not exist yet and whose parent must. Safe while other threads read and
+  // write. The copy is a complete RocksDB database: put it at data_dir/db (with the same master
+  // key) and open() reads it. Table files are hard-linked when `destination` is on the same
+  // filesystem (cheap, but then not a copy that survives losing that disk: move it elsewhere),
+  // copied otherwise. `destination` gets mode 0700 and every file in it 0600 (hard-linked files
+  // share their mode with the live database, which is only made more private by this).
+  // Read-only stores refuse: a secondary cannot pin the files it would copy.
+  Result<void> checkpoint(const std::filesystem::path& destination) const;
+
   std::uint32_t schema_version() const { return schema_version_; }
   bool read_only() const { return read_only_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }

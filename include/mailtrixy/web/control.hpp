@@ -11,6 +11,9 @@
 //   POST /_control/accounts/{address}/remove          → 200 {"address": ..., "removed": true}
 //   POST /_control/queue/{id}/retry|drop              → {"id": ..., "result": "one sentence"} with
 //        the status ControlDependencies::queue_action answered (`mailtrixy queue retry|drop`)
+//   POST /_control/backup {"to": "/abs/dir", "include_master_key": false}
+//        → {"result": "one sentence"} with the status ControlDependencies::backup answered
+//        (`mailtrixy backup`); a body that is not that JSON → 400
 //
 // {address} is percent-encoded and matched case-insensitively. Every request needs
 // "Authorization: Bearer <token>" (compared in constant time) and must come from a loopback
@@ -41,6 +44,9 @@ struct ControlDependencies {
   // The outbound queue's "retry" and "drop" of one queue id: an HTTP status (200, 404 unknown id,
   // 409 busy, 500) and one sentence. Empty: the queue routes answer 503.
   std::function<std::pair<int, std::string>(std::string_view action, std::string_view id)> queue_action = {};
+  // Writes a backup of the running bridge's store: an HTTP status (200, 400 for a bad directory,
+  // 500) and one sentence. Empty: the backup route answers 503.
+  std::function<std::pair<int, std::string>(const std::string& to, bool include_master_key)> backup = {};
 };
 
 net::HttpHandler make_control_handler(ControlDependencies dependencies);

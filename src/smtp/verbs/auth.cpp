@@ -5,6 +5,7 @@
 #include <string>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 #include "mailtrixy/crypto/encoding.hpp"
 #include "mailtrixy/smtp/command.hpp"
 #include "mailtrixy/smtp/reply.hpp"
@@ -39,6 +40,21 @@ Outcome refuse_undecodable(Session::Context& context, std::string& out) {
   return Outcome::refused;
 }
 
+void count_auth(mail::LoginResult::Outcome outcome) {
+  using Outcome_ = mail::LoginResult::Outcome;
+  static auto& attempts =
+      metrics::global().counter("mailtrixy_smtp_auth_total", "SMTP AUTH attempts, by outcome.", {"outcome"});
+  std::string_view name = "unavailable";
+  switch (outcome) {
+    case Outcome_::ok: name = "ok"; break;
+    case Outcome_::wrong_credentials: name = "wrong_credentials"; break;
+    case Outcome_::rate_limited: name = "rate_limited"; break;
+    case Outcome_::needs_sign_in: name = "needs_sign_in"; break;
+    case Outcome_::unavailable: name = "unavailable"; break;
+  }
+  attempts.with({name}).inc();
+}
+
 std::string seconds_text(std::chrono::milliseconds wait) {
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
   return std::to_string(seconds < 1 ? 1 : seconds);
@@ -49,6 +65,7 @@ Outcome authenticate(Session::Context& context, std::string user, std::string pa
   mail::LoginResult result = context.logins.login(user, password, context.info.peer_address);
   wipe(password);
   using Outcome_ = mail::LoginResult::Outcome;
+  count_auth(result.outcome);
   switch (result.outcome) {
     case Outcome_::ok:
       context.authenticated = true;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 #include "mailtrixy/smtp/reply.hpp"
 #include "verbs.hpp"
 
@@ -57,6 +58,16 @@ Outcome finish_data(Session::Context& context, InputEvent& event, std::string& o
                                     {"queue_id", *queued},
                                     {"recipients", recipient_count},
                                     {"bytes", event.data_size}});
+  static auto& accepted = metrics::global()
+                              .counter("mailtrixy_smtp_messages_accepted_total",
+                                       "Messages accepted by SMTP into the outbound queue.")
+                              .get();
+  static auto& accepted_bytes = metrics::global()
+                                    .counter("mailtrixy_smtp_accepted_bytes_total",
+                                             "Bytes of the messages accepted by SMTP into the outbound queue.")
+                                    .get();
+  accepted.inc();
+  accepted_bytes.inc(event.data_size);
   append_reply(out, 250, "2.0.0", "Ok: queued as " + *queued);
   return Outcome::ok;
 }
