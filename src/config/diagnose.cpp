@@ -379,6 +379,57 @@ void check_ca_file(const Settings& settings, Diagnoses& out) {
   }
 }
 
+// ---- cluster (docs/scaling.md) ----------------------------------------------------------------
+
+// nginx connects to Auth-Server without resolving it, so a backend must be one IP address.
+void check_cluster_backend(const std::string& key, const std::string& backend, const std::string& listen_key,
+                           const std::string& listen, Diagnoses& out) {
+  const std::string& effective = backend.empty() ? listen : backend;
+  const std::string& source = backend.empty() ? listen_key : key;
+  if (effective.empty()) {
+    out.warning(key, "neither " + key + " nor " + listen_key + " is set, so the mail proxy cannot be sent here",
+                "set " + listen_key + " (plain, for the proxy) or " + key + " to this bridge's IP:PORT");
+    return;
+  }
+  auto parsed = detail::parse_listen_address(effective, "10.0.0.1:1143");
+  if (!parsed) return;  // the loader or the listener checks report it
+  const std::string& host = parsed->host;
+  const bool ip = !host.empty() && host.find_first_not_of("0123456789abcdefABCDEF.:") == std::string::npos;
+  if (!ip || host == "0.0.0.0" || host == "::" || parsed->port == 0) {
+    out.error(key,
+              source + " (" + effective + ") is not one IP address and port the mail proxy can connect to; the bridge "
+                       "will not start with the auth_http endpoint on",
+              "set " + key + " to this bridge's address as nginx reaches it, e.g. 10.0.0.1:1143");
+  }
+}
+
+void check_cluster(const Settings& settings, Diagnoses& out) {
+  const ClusterSettings& cluster = settings.cluster;
+  if (cluster.auth_http_key_file.empty()) {
+    if (!cluster.peers.empty()) {
+      out.warning("cluster.peers", "peers are asked only by the auth_http endpoint, which is off",
+                  "set cluster.auth_http_key_file (docs/scaling.md), or remove cluster.peers");
+    }
+    return;
+  }
+  check_cluster_backend("cluster.imap_backend", cluster.imap_backend, "imap.listen", settings.imap.listen, out);
+  check_cluster_backend("cluster.smtp_backend", cluster.smtp_backend, "smtp.listen", settings.smtp.listen, out);
+  if (cluster.trusted_proxies.empty()) {
+    out.warning("cluster.trusted_proxies",
+                "no trusted proxy is listed, so nginx's XCLIENT is refused (SMTP through the proxy fails) and plain "
+                "IMAP LOGIN works only from loopback",
+                "list the proxy's address in cluster.trusted_proxies");
+  }
+  if (!cluster.peer_ca_file.empty()) {
+    if (auto pem = read_pem("cluster.peer_ca_file", cluster.peer_ca_file, "the peers' CA bundle", out)) {
+      if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        out.error("cluster.peer_ca_file", "the CA bundle " + cluster.peer_ca_file.string() + " holds no CERTIFICATE block",
+                  "point cluster.peer_ca_file at a PEM file of CA certificates, or leave it empty");
+      }
+    }
+  }
+}
+
 // ---- Microsoft app registration --------------------------------------------------------------
 
 std::string secret_origin(const Settings& settings) {
@@ -519,6 +570,7 @@ std::vector<Diagnosis> diagnose(const Settings& settings, const DiagnoseOptions&
   check_secret_expiry(settings, options, out);
   check_ca_file(settings, out);
   check_admin(settings, out);
+  check_cluster(settings, out);
   return std::move(out).take();
 }
 

@@ -64,7 +64,8 @@ struct Context {
   SessionAction action = SessionAction::keep_going;
 
   // Plaintext credentials are accepted only over TLS or from loopback (LOGINDISABLED otherwise).
-  bool plaintext_auth_allowed() const { return info.tls || info.loopback; }
+  // A trusted mail proxy counts as loopback: it speaks plain IMAP on the cluster's own network.
+  bool plaintext_auth_allowed() const { return info.tls || info.loopback || info.trusted_proxy; }
   // The CAPABILITY list for the current state, without the leading "CAPABILITY ".
   std::string capabilities() const;
 

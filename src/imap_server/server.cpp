@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 #include "mailtrixy/net/listen_address.hpp"
 
 namespace mailtrixy::imap {
@@ -105,6 +106,26 @@ struct ImapServer::Core {
 
 namespace {
 
+// Connection series for /metrics, by listener ("imap": plain with STARTTLS, "imaps": implicit TLS).
+struct ConnectionMetrics {
+  metrics::Family<metrics::Counter>& accepted = metrics::global().counter(
+      "mailtrixy_imap_connections_accepted_total", "IMAP connections accepted, by listener.", {"listener"});
+  metrics::Family<metrics::Gauge>& open =
+      metrics::global().gauge("mailtrixy_imap_connections", "IMAP connections open now, by listener.", {"listener"});
+  metrics::Counter& tls_failed =
+      metrics::global()
+          .counter("mailtrixy_imap_tls_handshakes_failed_total",
+                   "IMAP TLS handshakes (implicit TLS or STARTTLS) that failed or timed out.")
+          .get();
+};
+
+ConnectionMetrics& connection_metrics() {
+  static ConnectionMetrics instance;
+  return instance;
+}
+
+std::string_view listener_name(bool implicit_tls) { return implicit_tls ? "imaps" : "imap"; }
+
 struct Outcome {
   std::string out;
   SessionAction action = SessionAction::keep_going;
@@ -136,15 +157,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
       info_.peer_address = address.to_string();
       info_.peer = net::ListenAddress{info_.peer_address, remote.port()}.to_string();
       info_.loopback = address.is_loopback();
+      info_.trusted_proxy = core_.options.is_trusted_proxy && core_.options.is_trusted_proxy(info_.peer_address);
     } else {
       info_.peer = info_.peer_address = "unknown";
       info_.loopback = false;
     }
     info_.tls = implicit_tls;
     info_.starttls_available = !implicit_tls && core_.tls != nullptr;
+    connection_metrics().accepted.with({listener_name(implicit_tls)}).inc();
+    connection_metrics().open.with({listener_name(implicit_tls)}).add();
   }
 
-  ~Connection() = default;
+  ~Connection() { connection_metrics().open.with({listener_name(implicit_tls_)}).sub(); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -465,6 +489,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_handshake(boost::system::error_code ec, bool implicit) {
     if (phase_ == Phase::closed) return;
     if (ec) {
+      connection_metrics().tls_failed.inc();
       log::debug("IMAP TLS handshake failed", {{"peer", info_.peer}, {"reason", ec.message()}});
       return hard_close();
     }
@@ -605,6 +630,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (now < deadline()) return rearm();
     switch (phase_) {
       case Phase::handshaking:
+        connection_metrics().tls_failed.inc();
         log::debug("IMAP TLS handshake timed out", {{"peer", info_.peer}});
         return hard_close();
       case Phase::tls_closing:

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 #include "mailtrixy/net/listen_address.hpp"
 #include "mailtrixy/smtp/reply.hpp"
 
@@ -64,6 +65,26 @@ bool is_loopback(const asio::ip::address& address) {
   }
   return false;
 }
+
+// Connection series for /metrics, by listener ("smtp": plain with STARTTLS, "smtps": implicit TLS).
+struct ConnectionMetrics {
+  metrics::Family<metrics::Counter>& accepted = metrics::global().counter(
+      "mailtrixy_smtp_connections_accepted_total", "SMTP connections accepted, by listener.", {"listener"});
+  metrics::Family<metrics::Gauge>& open =
+      metrics::global().gauge("mailtrixy_smtp_connections", "SMTP connections open now, by listener.", {"listener"});
+  metrics::Counter& tls_failed =
+      metrics::global()
+          .counter("mailtrixy_smtp_tls_handshakes_failed_total",
+                   "SMTP TLS handshakes (implicit TLS or STARTTLS) that failed or timed out.")
+          .get();
+};
+
+ConnectionMetrics& connection_metrics() {
+  static ConnectionMetrics instance;
+  return instance;
+}
+
+std::string_view listener_name(bool implicit_tls) { return implicit_tls ? "smtps" : "smtp"; }
 
 struct Listener {
   std::string key;  // "smtp.listen" / "smtp.tls_listen", for messages
@@ -120,7 +141,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : core_(core),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
-        implicit_tls_(implicit_tls) {}
+        implicit_tls_(implicit_tls) {
+    connection_metrics().accepted.with({listener_name(implicit_tls)}).inc();
+    connection_metrics().open.with({listener_name(implicit_tls)}).add();
+  }
+  ~Connection() { connection_metrics().open.with({listener_name(implicit_tls_)}).sub(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
@@ -145,6 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       info.peer_address = remote.address().to_string();
       info.peer = net::ListenAddress{info.peer_address, remote.port()}.to_string();
       info.loopback = is_loopback(remote.address());
+      info.trusted_proxy = core_.options.is_trusted_proxy && core_.options.is_trusted_proxy(info.peer_address);
     } else {
       info.peer = info.peer_address = "unknown";
       info.loopback = false;
@@ -226,6 +254,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_tuple);
     timer_.cancel();
     if (ec) {
+      connection_metrics().tls_failed.inc();
       log::debug("smtp TLS handshake failed", {{"reason", ec.message()}});
       co_return false;
     }

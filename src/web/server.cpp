@@ -28,6 +28,7 @@
 #include "mailtrixy/crypto/password.hpp"
 #include "mailtrixy/net/listen_address.hpp"
 #include "mailtrixy/web/forms.hpp"
+#include "mailtrixy/web/mail_proxy.hpp"
 #include "pages.hpp"
 
 namespace mailtrixy::web {
@@ -692,6 +693,7 @@ HttpResponse metrics(const State& state) {
     }
   }
   out += state.counters.prometheus();
+  if (state.dependencies.mail_proxy) out += state.dependencies.mail_proxy->prometheus();
   if (state.dependencies.metrics) out += state.dependencies.metrics();
   return HttpResponse::text(200, std::move(out), "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -735,6 +737,10 @@ HttpResponse dispatch(Exchange& exchange) {
     if (!get) return method_not_allowed(state, "GET, HEAD");
     return path == "/static/app.css" ? static_file(app_css(), "text/css; charset=utf-8")
                                      : static_file(favicon_svg(), "image/svg+xml");
+  }
+  if (path == kMailProxyPath && state.dependencies.mail_proxy) {
+    exchange.route = path;
+    return get ? state.dependencies.mail_proxy->handle(request) : method_not_allowed(state, "GET, HEAD");
   }
   if (path == "/settings/email-accounts") {
     exchange.route = path;

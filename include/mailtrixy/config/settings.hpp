@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "mailtrixy/base/log.hpp"
 #include "mailtrixy/base/redact.hpp"
@@ -70,6 +71,24 @@ struct QueueSettings {
   std::chrono::seconds backoff_max{15 * 60};    // the longest wait between attempts
 };
 
+// Several bridges behind a mail-aware proxy such as nginx's mail module (docs/scaling.md).
+struct ClusterSettings {
+  // The file holding the shared secret nginx sends in X-Mailtrixy-Auth-Key to GET
+  // /mail-proxy/auth (and bridges send to each other). Empty disables that endpoint (404).
+  std::filesystem::path auth_http_key_file;
+  Secret<std::string> auth_http_key;  // the file's content, read at load (trailing whitespace trimmed)
+  // IP:PORT the proxy connects to for accounts held by this bridge; empty means imap.listen /
+  // smtp.listen (which then must not be a wildcard address for the answer to be usable).
+  std::string imap_backend;
+  std::string smtp_backend;
+  // Web base URLs (https://IP:PORT) of the other bridges, asked for accounts not held here.
+  std::vector<std::string> peers;
+  std::filesystem::path peer_ca_file;  // PEM trusted for the peers' certificates; empty: system store
+  // Client addresses (IP or IP/prefix) of the proxies: they may LOGIN over plain IMAP and use
+  // XCLIENT on SMTP.
+  std::vector<std::string> trusted_proxies;
+};
+
 struct LogSettings {
   log::Level level = log::Level::info;
   log::Format format = log::Format::text;
@@ -87,6 +106,7 @@ struct Settings {
   AdminSettings admin;
   SyncSettings sync;
   QueueSettings queue;
+  ClusterSettings cluster;
   LogSettings log;
 };
 

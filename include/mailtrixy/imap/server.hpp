@@ -97,6 +97,9 @@ struct ImapServerOptions {
   std::size_t max_connections = 10000;
   std::size_t max_pending_output = 256 * 1024;  // bytes queued for one client before back-pressure
   std::chrono::seconds tls_handshake_timeout{30};
+  // Whether a peer address ("10.0.0.5") is a trusted mail proxy (ConnectionInfo::trusted_proxy);
+  // unset: none is.
+  std::function<bool(std::string_view peer_address)> is_trusted_proxy;
 };
 
 class ImapServer {

@@ -46,6 +46,9 @@ struct ConnectionInfo {
   bool loopback = true;      // peer is 127.0.0.0/8 or ::1
   bool tls = false;          // the connection is encrypted (implicit TLS, or after STARTTLS)
   bool starttls_available = false;  // plain listener with a TLS context: offer STARTTLS
+  // The peer is a mail proxy listed in cluster.trusted_proxies (nginx replays the client's LOGIN
+  // over plain IMAP): plaintext LOGIN is allowed as from loopback (docs/scaling.md).
+  bool trusted_proxy = false;
 };
 
 struct SessionOptions {

@@ -22,9 +22,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "mailtrixy/base/result.hpp"
 #include "mailtrixy/mail/login.hpp"
@@ -39,6 +41,9 @@ struct ServerOptions {
   std::string tls_listen;  // "host:port", implicit TLS (needs tls); "" disables
   std::optional<net::TlsFiles> tls;
   SessionOptions session;
+  // Whether a peer address ("10.0.0.5") is a trusted mail proxy (ConnectionInfo::trusted_proxy);
+  // unset: none is.
+  std::function<bool(std::string_view peer_address)> is_trusted_proxy;
   int io_threads = 2;
   int worker_threads = 4;
   std::size_t max_connections = 500;

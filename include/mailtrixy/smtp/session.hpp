@@ -32,6 +32,13 @@
 //   - Every accepted RCPT TO is passed on in Submission::recipients, in order, without duplicates;
 //     the outbox turns recipients missing from the headers into Bcc and sends to no one else.
 //   - "250 2.0.0 Ok: queued as <id>" only after SubmissionQueue::enqueue returned the id.
+//   - XCLIENT (Postfix's XCLIENT_README; sent by nginx's mail proxy) only from a trusted proxy
+//     (ConnectionInfo::trusted_proxy; 550 5.7.0 otherwise), never inside a mail transaction.
+//     Attributes NAME, ADDR, PORT, PROTO, HELO, LOGIN, DESTADDR, DESTPORT (xtext values; nginx
+//     sends them raw, so a LOGIN not found decoded is tried as sent); ADDR
+//     replaces the client address used for logs and rate limiting; LOGIN=user authenticates as
+//     that account through SessionOptions::proxy_login, LOGIN=[UNAVAILABLE] drops it. Success
+//     answers 220 with the greeting and returns the session to its initial state (EHLO again).
 
 #include <chrono>
 #include <cstdint>
@@ -53,6 +60,9 @@ struct ConnectionInfo {
   bool loopback = true;      // the peer is 127.0.0.0/8 or ::1
   bool tls = false;          // the connection is encrypted (implicit TLS, or after STARTTLS)
   bool starttls_available = false;  // plain listener with a TLS context: offer STARTTLS
+  // The peer is a mail proxy listed in cluster.trusted_proxies (docs/scaling.md): XCLIENT is
+  // advertised and accepted; everyone else gets 550 5.7.0 for it.
+  bool trusted_proxy = false;
 };
 
 struct SessionOptions {
@@ -71,6 +81,11 @@ struct SessionOptions {
   // Addresses other than the account's own that it may use in MAIL FROM (send-as / aliases). The
   // account's primary address is always allowed; unset means "only that one".
   std::function<bool(const std::string& account_key, const std::string& address)> may_send_as;
+  // XCLIENT LOGIN=user from a trusted proxy (which checked the password itself, through the
+  // bridge's auth_http endpoint): resolves the account WITHOUT a password. Outcomes as for
+  // LoginService::login (wrong_credentials: no such account here). Unset: XCLIENT LOGIN is
+  // refused with 454 4.7.0.
+  std::function<mail::LoginResult(std::string_view user, std::string_view client_address)> proxy_login;
 };
 
 enum class SessionAction { keep_going, start_tls, close };

@@ -19,13 +19,17 @@
 //   GET,POST /admin/logout
 //   GET  /healthz                           JSON {"status": "ok"|"degraded", "reasons": [...]}
 //   GET  /metrics                           Prometheus text format
+//   GET  /mail-proxy/auth                   nginx mail proxy's auth_http (mail_proxy.hpp); 404
+//                                           unless cluster.auth_http_key_file is set
 //   GET  /static/app.css, /static/favicon.svg
 //
 // Security
 //   - Every response carries Content-Security-Policy (default-src 'self'; no inline script or
 //     style, no framing, forms only to 'self'), X-Content-Type-Options: nosniff,
 //     X-Frame-Options: DENY, Referrer-Policy: same-origin, and Cache-Control: no-store (pages
-//     carry passwords and CSRF tokens); HTTPS responses add Strict-Transport-Security.
+//     carry passwords and CSRF tokens; only /static/ files may be cached); HTTPS responses add
+//     Strict-Transport-Security unless public_url is a loopback host (HSTS would cover every
+//     port of localhost).
 //   - Browser sessions: see sessions.hpp. The cookie is "__Host-mailtrixy_session" (Secure,
 //     HttpOnly, SameSite=Lax, Path=/) on HTTPS and "mailtrixy_session" (HttpOnly, SameSite=Lax)
 //     on plain-HTTP localhost set-ups. Every sign-in issues a new session id.
@@ -45,6 +49,7 @@
 // listener with a few threads (serve uses 4) so one slow Microsoft answer never stalls the rest.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +66,8 @@ class SignInFlow;
 }  // namespace mailtrixy::auth
 
 namespace mailtrixy::web {
+
+class MailProxyEndpoint;  // mail_proxy.hpp
 
 // What GET /healthz reports: "ok" when nothing needs attention, otherwise "degraded" with one
 // human-readable reason per problem (expiring secret, accounts needing sign-in, queue backlog).
@@ -89,6 +96,9 @@ struct WebDependencies {
   MetricsProbe metrics;
   std::string version;
   SessionManager::Clock clock;  // tests; defaults to the system clock
+  // GET /mail-proxy/auth; nullptr answers 404 (the endpoint is off without a key). Its counters
+  // are added to /metrics.
+  std::shared_ptr<MailProxyEndpoint> mail_proxy;
 };
 
 // Builds the request handler for the web listener. The handler is thread-safe and cheap to copy

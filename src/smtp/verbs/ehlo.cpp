@@ -30,6 +30,7 @@ Outcome greet(Session::Context& context, std::string_view arguments, std::string
                                  "SMTPUTF8"};
   if (context.auth_allowed()) lines.emplace_back("AUTH PLAIN LOGIN");
   if (context.info.starttls_available && !context.info.tls) lines.emplace_back("STARTTLS");
+  if (context.info.trusted_proxy) lines.emplace_back("XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT");
   append_multiline(out, 250, lines);
   return Outcome::ok;
 }

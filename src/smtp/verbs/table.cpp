@@ -21,6 +21,7 @@ constexpr std::array kVerbs{
     Verb{"VRFY", vrfy, none, "VRFY address"},
     Verb{"EXPN", expn, none, "EXPN list"},
     Verb{"HELP", help, none, "HELP"},
+    Verb{"XCLIENT", xclient, none, "XCLIENT attribute=value ... (NAME, ADDR, PORT, PROTO, HELO, LOGIN)"},
 };
 
 }  // namespace

@@ -46,6 +46,7 @@ Outcome quit(Session::Context&, std::string_view, std::string&);
 Outcome vrfy(Session::Context&, std::string_view, std::string&);
 Outcome expn(Session::Context&, std::string_view, std::string&);
 Outcome help(Session::Context&, std::string_view, std::string&);
+Outcome xclient(Session::Context&, std::string_view, std::string&);
 
 // The continuation of an AUTH exchange: `line` is the client's SASL response (auth.cpp).
 Outcome continue_auth(Session::Context& context, std::string_view line, std::string& out);
