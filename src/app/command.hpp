@@ -32,6 +32,7 @@ int run_version(const CommandContext&);
 int run_accounts(const CommandContext&);
 int run_mailbox(const CommandContext&);
 int run_queue(const CommandContext&);
+int run_backup(const CommandContext&);
 
 // Reads one line (a password) from stdin, without echo on a terminal; false at end of input.
 bool read_password(std::string& password);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "hardening.hpp"
 
 namespace mailtrixy::app {
 namespace {
@@ -28,6 +29,10 @@ constexpr std::array kCommands{
             "queue list | retry|drop ID\n"
             "                                  the outbound SMTP queue (also while serve runs)",
             run_queue},
+    Command{"backup",
+            "backup --to DIR [--include-master-key]\n"
+            "                                  consistent copy of the database (also while serve runs)",
+            run_backup},
     Command{"hash-password", "hash-password                   read a password on stdin, print its hash",
             run_hash_password},
     Command{"version", "version                         print version and library versions", run_version},
@@ -47,6 +52,7 @@ void print_error(std::string_view message) {
 }
 
 int main(int argc, char** argv) {
+  harden_process();
   std::vector<std::string_view> words(argv + 1, argv + argc);
   CommandContext context;
   std::vector<std::string_view> rest;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../backup.hpp"
 #include "../command.hpp"
 #include "../login_service.hpp"
 #include "../startup.hpp"
@@ -22,6 +23,8 @@
 #include "mailtrixy/auth/oauth.hpp"
 #include "mailtrixy/auth/token_manager.hpp"
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
+#include "mailtrixy/config/address_range.hpp"
 #include "mailtrixy/config/load.hpp"
 #include "mailtrixy/crypto/random.hpp"
 #include "mailtrixy/graph/graph_client.hpp"
@@ -37,6 +40,7 @@
 #include "mailtrixy/smtp/server.hpp"
 #include "mailtrixy/sync/sync_engine.hpp"
 #include "mailtrixy/web/control.hpp"
+#include "mailtrixy/web/mail_proxy.hpp"
 #include "mailtrixy/web/server.hpp"
 
 namespace mailtrixy::app {
@@ -123,6 +127,17 @@ std::function<std::pair<int, std::string>(std::string_view, std::string_view)> q
   };
 }
 
+// `mailtrixy backup` while the bridge runs (through the control endpoint).
+std::function<std::pair<int, std::string>(const std::string&, bool)> backup_control(const store::Store& store,
+                                                                                   const config::Settings& settings) {
+  return [&store, &settings](const std::string& to, bool include_master_key) -> std::pair<int, std::string> {
+    auto written = write_backup(store, settings, BackupRequest{to, include_master_key});
+    if (!written) return {400, written.error().message};
+    log::info("backup written", {{"to", to}, {"master_key", include_master_key ? "yes" : "no"}});
+    return {200, *written};
+  };
+}
+
 }  // namespace
 
 int run_serve(const CommandContext& context) {
@@ -141,6 +156,7 @@ int run_serve(const CommandContext& context) {
   if (!settings) return kUsageError;
   log::configure(settings->log.level, settings->log.format);
   if (!report_startup_diagnoses(*settings)) return kUsageError;
+  metrics::register_process_metrics(metrics::global(), MAILTRIXY_VERSION);
 
   auto store = open_store(*settings);
   if (!store) {
@@ -251,6 +267,11 @@ int run_serve(const CommandContext& context) {
   }
   // Bridge-password logins for the IMAP and SMTP front-ends (src/app/login_service.hpp).
   BridgeLoginService logins(accounts, sync_engine, start_sync, settings->public_url);
+  // Mail proxies in front of several bridges (cluster.trusted_proxies, docs/scaling.md) may LOGIN
+  // over plain IMAP and hand SMTP sessions over with XCLIENT. Validated by the loader already.
+  auto trusted_proxies = std::make_shared<config::AddressRanges>();
+  if (auto parsed = config::AddressRanges::parse(settings->cluster.trusted_proxies)) *trusted_proxies = *parsed;
+  auto is_trusted_proxy = [trusted_proxies](std::string_view peer) { return trusted_proxies->contains(peer); };
   // IMAP: after the sync engine (sessions use its mailboxes), stopped before it.
   std::unique_ptr<imap::ImapServer> imap_server;
   if (!settings->imap.listen.empty() || !settings->imap.tls_listen.empty()) {
@@ -258,6 +279,7 @@ int run_serve(const CommandContext& context) {
     imap_options.listen = settings->imap.listen;
     imap_options.tls_listen = settings->imap.tls_listen;
     imap_options.tls = net::TlsFiles{tls.cert, tls.key};
+    imap_options.is_trusted_proxy = is_trusted_proxy;
     imap::SessionOptions session_options;
     session_options.version = MAILTRIXY_VERSION;
     session_options.structure_cache = std::make_shared<imap::StructureCache>();
@@ -277,6 +299,30 @@ int run_serve(const CommandContext& context) {
     smtp_options.tls_listen = settings->smtp.tls_listen;
     smtp_options.tls = net::TlsFiles{tls.cert, tls.key};
     smtp_options.session.max_message_bytes = settings->smtp.max_message_bytes;
+    smtp_options.is_trusted_proxy = is_trusted_proxy;
+    // XCLIENT LOGIN: the proxy checked the password through /mail-proxy/auth; only the account's
+    // presence and state are checked here.
+    smtp_options.session.proxy_login = [&accounts, reconnect = BridgeLoginService::reconnect_url(settings->public_url)](
+                                           std::string_view user, std::string_view) {
+      mail::LoginResult result;
+      auto account = accounts.find_by_address(user);
+      if (!account) {
+        result.outcome = mail::LoginResult::Outcome::unavailable;
+        result.message = account.error().message;
+        return result;
+      }
+      if (!*account) {
+        result.outcome = mail::LoginResult::Outcome::wrong_credentials;
+        return result;
+      }
+      result.account_key = (*account)->key;
+      result.address = (*account)->address;
+      result.outcome = (*account)->status == auth::AccountStatus::needs_sign_in
+                           ? mail::LoginResult::Outcome::needs_sign_in
+                           : mail::LoginResult::Outcome::ok;
+      if (result.outcome == mail::LoginResult::Outcome::needs_sign_in) result.reconnect_url = reconnect;
+      return result;
+    };
     auto started = smtp::SmtpServer::start(std::move(smtp_options), logins, submission_queue);
     if (!started) {
       print_error(started.error().message);
@@ -296,14 +342,54 @@ int run_serve(const CommandContext& context) {
   web_dependencies.accounts = &accounts;
   web_dependencies.sign_in = &sign_in;
   web_dependencies.version = MAILTRIXY_VERSION;
-  web_dependencies.health = [&settings = *settings, queue = outbox->get()] {
+  web_dependencies.health = [&settings = *settings, queue = outbox->get(), &sync_engine, &accounts] {
     web::HealthReport report = health_report(settings);
     if (auto backlog = queue->backlog_warning(std::chrono::minutes(15)); !backlog.empty())
       report.reasons.push_back(std::move(backlog));
+    append_sync_failures(report, sync_engine, accounts, 3 * settings.sync.poll_interval);
     return report;
   };
+  // GET /mail-proxy/auth for nginx's mail proxy (docs/scaling.md); off without a key.
+  std::unique_ptr<net::HttpClient> peer_client;
+  if (!settings->cluster.auth_http_key.empty()) {
+    web::MailProxyOptions proxy_options;
+    proxy_options.key = settings->cluster.auth_http_key;
+    proxy_options.imap_backend = !settings->cluster.imap_backend.empty() ? settings->cluster.imap_backend
+                                 : imap_server                             ? imap_server->address()
+                                                                           : std::string();
+    proxy_options.smtp_backend = !settings->cluster.smtp_backend.empty() ? settings->cluster.smtp_backend
+                                 : smtp_server                             ? smtp_server->address()
+                                                                           : std::string();
+    proxy_options.peers = settings->cluster.peers;
+    web::PeerTransport transport;
+    if (!proxy_options.peers.empty()) {
+      net::HttpClientOptions peer_options;
+      peer_options.extra_ca_file = settings->cluster.peer_ca_file;
+      peer_options.connect_timeout = std::chrono::seconds(3);
+      auto created_client = net::HttpClient::create(peer_options);
+      if (!created_client) {
+        print_error("cluster.peer_ca_file: " + created_client.error().message);
+        return kRuntimeFailure;
+      }
+      peer_client = std::move(*created_client);
+      transport = [client = peer_client.get()](const net::HttpClientRequest& request) { return client->send(request); };
+    }
+    auto endpoint = web::MailProxyEndpoint::create(
+        std::move(proxy_options), logins,
+        [&accounts](std::string_view address) -> Result<bool> {
+          auto account = accounts.find_by_address(address);
+          if (!account) return make_error(account.error().message);
+          return account->has_value();
+        },
+        std::move(transport));
+    if (!endpoint) {
+      print_error("cluster: " + endpoint.error().message);
+      return kRuntimeFailure;
+    }
+    web_dependencies.mail_proxy = std::move(*endpoint);
+  }
   web_dependencies.metrics = [&tokens, queue = outbox->get()] {
-    return token_metrics(tokens) + outbox::metrics_text(queue->stats());
+    return token_metrics(tokens) + outbox::metrics_text(queue->stats()) + metrics::global().render();
   };
   auto web_server = net::HttpServer::start(web_options, web::make_web_handler(std::move(web_dependencies)));
   if (!web_server) {
@@ -320,7 +406,8 @@ int run_serve(const CommandContext& context) {
   control_options.max_body_bytes = 4096;
   auto control_server =
       net::HttpServer::start(control_options, web::make_control_handler({&accounts, control_token,
-                                                                         queue_control(**outbox)}));
+                                                                         queue_control(**outbox),
+                                                                         backup_control(**store, *settings)}));
   if (!control_server) {
     print_error("cannot start the loopback control endpoint: " + control_server.error().message);
     return kRuntimeFailure;
