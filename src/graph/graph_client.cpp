@@ -15,6 +15,7 @@
 
 #include "mailtrixy/auth/token_manager.hpp"
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 #include "json.hpp"
 
 namespace mailtrixy::graph {
@@ -32,6 +33,50 @@ std::string_view to_string(CallFailure failure) {
   }
   return "unknown";
 }
+
+namespace {
+
+// Graph traffic of every mailbox together: per-mailbox labels would grow with the accounts.
+struct GraphMetrics {
+  metrics::Family<metrics::Counter>& requests = metrics::global().counter(
+      "mailtrixy_graph_requests_total",
+      "HTTP requests sent to Microsoft Graph, by method and status class (2xx..5xx, or error for no answer).",
+      {"method", "status"});
+  metrics::Family<metrics::Histogram>& latency = metrics::global().histogram(
+      "mailtrixy_graph_request_duration_seconds", "Time for one HTTP request to Microsoft Graph, by method.",
+      {"method"}, metrics::latency_buckets());
+  metrics::Gauge& in_flight =
+      metrics::global().gauge("mailtrixy_graph_requests_in_flight", "Requests to Microsoft Graph waiting for an answer.").get();
+  metrics::Counter& throttled = metrics::global()
+                                    .counter("mailtrixy_graph_throttled_total",
+                                             "Graph answers (also $batch items) of 429 or 503 that carried Retry-After.")
+                                    .get();
+  metrics::Counter& retries =
+      metrics::global().counter("mailtrixy_graph_retries_total", "Graph requests sent again after a failure or throttling.").get();
+};
+
+GraphMetrics& graph_metrics() {
+  static GraphMetrics instance;
+  return instance;
+}
+
+std::string_view method_label(std::string_view method) {
+  for (std::string_view known : {"GET", "POST", "PATCH", "PUT", "DELETE"})
+    if (method == known) return known;
+  return "other";
+}
+
+std::string_view status_class(int status) {
+  static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  const int digit = status / 100;
+  return digit >= 1 && digit <= 5 ? kClasses[digit - 1] : std::string_view("other");
+}
+
+void count_if_throttled(int status, bool has_retry_after) {
+  if ((status == 429 || status == 503) && has_retry_after) graph_metrics().throttled.inc();
+}
+
+}  // namespace
 
 TokenSource token_source(auth::TokenManager& tokens, std::string account_key) {
   TokenSource source;
@@ -202,6 +247,7 @@ Result<std::unique_ptr<GraphClient>> GraphClient::create(net::HttpClient& http, 
   }
   if (options.max_in_flight < 1) return make_error("The Graph client needs max_in_flight of at least 1.");
   if (options.max_attempts < 1) return make_error("The Graph client needs max_attempts of at least 1.");
+  if (options.call_deadline.count() < 0) return make_error("The Graph client needs a call_deadline of 0 (none) or more.");
   if (!tokens.get || !tokens.invalidate) {
     return make_error("The Graph client needs a token source with both get and invalidate.");
   }
@@ -253,13 +299,13 @@ std::chrono::milliseconds GraphClient::backoff(int attempt) {
 }
 
 Result<GraphResponse> GraphClient::send_once(const GraphRequest& request, const Secret<std::string>& token,
-                                             net::HttpFailure* network) {
+                                             std::chrono::milliseconds timeout, net::HttpFailure* network) {
   net::HttpClientRequest http_request;
   http_request.method = request.method;
   http_request.url = request.target.starts_with("http://") || request.target.starts_with("https://")
                          ? request.target
                          : url_for(request.target);
-  http_request.timeout = options_.request_timeout;
+  http_request.timeout = timeout;
   std::string prefer = "IdType=\"ImmutableId\"";
   for (const auto& value : request.prefer) prefer += ", " + value;
   http_request.headers = {{"Authorization", "Bearer " + token.reveal()}, {"Prefer", prefer}, {"Accept", "application/json"}};
@@ -271,7 +317,16 @@ Result<GraphResponse> GraphClient::send_once(const GraphRequest& request, const 
     ++in_flight_;
     stats_.max_in_flight = std::max(stats_.max_in_flight, in_flight_);
   }
+  GraphMetrics& measured = graph_metrics();
+  measured.in_flight.add();
+  const auto started = std::chrono::steady_clock::now();
   auto response = http_.send(http_request, network);
+  measured.in_flight.sub();
+  measured.latency.with({method_label(request.method)})
+      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  measured.requests.with({method_label(request.method), response.ok() ? status_class(response->status) : "error"})
+      .inc();
+  if (response.ok()) count_if_throttled(response->status, response->header("Retry-After").has_value());
   {
     std::lock_guard lock(mutex_);
     --in_flight_;
@@ -306,13 +361,20 @@ Result<GraphResponse> GraphClient::send(const GraphRequest& request, CallFailure
   }
   Secret<std::string> current = std::move(token).value();
   bool refreshed = false;
+  const bool bounded = options_.call_deadline.count() > 0;
+  const auto deadline = std::chrono::steady_clock::now() + options_.call_deadline;
+  const auto time_left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  };
   for (int attempt = 1;; ++attempt) {
     if (!gate_->acquire(stop_requested_)) {
       why = CallFailure::shut_down;
       return make_error("The Graph client is stopping.");
     }
     net::HttpFailure network = net::HttpFailure::none;
-    auto response = send_once(request, current, &network);
+    const auto attempt_timeout =
+        bounded ? std::clamp(time_left(), std::chrono::milliseconds(1), options_.request_timeout) : options_.request_timeout;
+    auto response = send_once(request, current, attempt_timeout, &network);
     gate_->release();
     std::optional<std::chrono::milliseconds> wait;
     if (!response.ok()) {
@@ -371,10 +433,22 @@ Result<GraphResponse> GraphClient::send(const GraphRequest& request, CallFailure
     } else {
       return response;
     }
+    if (bounded && *wait >= time_left()) {
+      // Waiting would pass the call's deadline: hand back what we have so the caller can answer
+      // NO now (and the sync engine retry next round) rather than a client timing out first.
+      log::warn("graph call gave up at its deadline",
+                {{"method", request.method}, {"attempt", attempt},
+                 {"deadline_ms", static_cast<std::int64_t>(options_.call_deadline.count())}});
+      if (response.ok()) return response;
+      why = CallFailure::unavailable;
+      return make_error(response.error().message + " (gave up after " + std::to_string(attempt) +
+                        " attempts: Graph did not answer in time)");
+    }
     {
       std::lock_guard lock(mutex_);
       ++stats_.retries;
     }
+    graph_metrics().retries.inc();
     if (!sleep_for(*wait)) {
       why = CallFailure::shut_down;
       return make_error("The Graph client is stopping.");
@@ -479,7 +553,9 @@ std::vector<Result<GraphResponse>> GraphClient::batch(const std::vector<BatchIte
           }
         }
         answered.insert(index);
+        count_if_throttled(item.status, item.header("Retry-After").has_value());
         if (retryable_status(item.status) && round < options_.max_attempts) {
+          graph_metrics().retries.inc();
           if (const auto header = item.header("Retry-After")) {
             if (const auto value = parse_retry_after(*header)) retry_after = std::max(retry_after.value_or(0ms), *value);
           }

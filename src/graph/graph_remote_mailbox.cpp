@@ -8,6 +8,7 @@
 
 #include "json.hpp"
 #include "mailtrixy/crypto/encoding.hpp"
+#include "mailtrixy/graph/graph_sender.hpp"
 
 namespace mailtrixy::graph {
 
@@ -492,6 +493,40 @@ MailResult<void> GraphRemoteMailbox::permanently_delete_message(const mail::Grap
                                     "application/json", {}, "delete a message for good"});
   if (!response.ok()) return response.error();
   return {};
+}
+
+MailResult<std::size_t> GraphRemoteMailbox::delete_staging_drafts(std::string_view message_id,
+                                                                  mail::TimePoint created_from,
+                                                                  mail::TimePoint created_until) {
+  if (message_id.empty()) {
+    return make_mail_error(ErrorCode::invalid, "A staging draft is found by its Message-ID; none was given.");
+  }
+  auto listed = perform(client_, {"GET",
+                                  "/me/mailFolders/drafts/messages?%24filter=internetMessageId%20eq%20" +
+                                      odata_filter_literal(message_id) +
+                                      "&%24select=id,isDraft,createdDateTime,internetMessageId&%24top=50",
+                                  "", "", {}, "look for an interrupted APPEND's draft"});
+  if (!listed.ok()) return listed.error();
+  auto document = parse_object(listed->body, "look for an interrupted APPEND's draft");
+  if (!document.ok()) return document.error();
+  std::vector<std::string> doomed;
+  if (const auto* value = json::member(*document, "value"); value != nullptr && value->IsArray()) {
+    for (const auto& item : value->GetArray()) {
+      const auto* is_draft = json::member(item, "isDraft");
+      if (is_draft == nullptr || !is_draft->IsBool() || !is_draft->GetBool()) continue;
+      if (json::string_or(item, "internetMessageId", "") != message_id) continue;
+      const auto created = json::parse_date_time(json::string_or(item, "createdDateTime", ""));
+      if (!created || *created < created_from || *created > created_until) continue;
+      if (auto id = json::string_or(item, "id", ""); !id.empty()) doomed.push_back(std::move(id));
+    }
+  }
+  std::size_t deleted = 0;
+  for (const auto& id : doomed) {
+    auto dropped = permanently_delete_message(mail::GraphId(id));
+    if (dropped.ok()) ++deleted;
+    else if (dropped.code() != ErrorCode::not_found) return dropped.error();
+  }
+  return deleted;
 }
 
 MailResult<mail::RemoteMessage> GraphRemoteMailbox::create_message(const mail::FolderId& folder, std::string_view mime,

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/base/metrics.hpp"
 
 namespace mailtrixy::sync {
 
@@ -17,10 +18,50 @@ struct SyncEngine::Worker {
   bool resume = false;
   std::atomic<std::uint64_t> rounds{0};
   std::atomic<std::uint64_t> prefetched{0};
+  std::atomic<std::int64_t> failing_since_ms{0};  // 0: the last round succeeded
   std::thread thread;
 };
 
 namespace {
+
+// Totals over every account: per-account series would grow with the accounts.
+struct SyncMetrics {
+  metrics::Family<metrics::Counter>& rounds = metrics::global().counter(
+      "mailtrixy_sync_rounds_total", "Sync rounds (folder list or one folder's delta), by result (ok, failed).",
+      {"result"});
+  metrics::Gauge& last_success =
+      metrics::global()
+          .gauge("mailtrixy_sync_last_success_timestamp_seconds", "Unix time of the last successful sync round.")
+          .get();
+  metrics::Gauge& accounts_failing =
+      metrics::global()
+          .gauge("mailtrixy_sync_accounts_failing", "Accounts whose most recent sync round failed (sign-in aside).")
+          .get();
+  metrics::Counter& size_downloads =
+      metrics::global()
+          .counter("mailtrixy_sync_size_learning_downloads_total",
+                   "Message bodies downloaded in the background to learn their exact size.")
+          .get();
+};
+
+SyncMetrics& sync_metrics() {
+  static SyncMetrics instance;
+  return instance;
+}
+
+void round_succeeded(std::atomic<std::int64_t>& failing_since_ms, std::int64_t now_ms) {
+  sync_metrics().rounds.with({"ok"}).inc();
+  sync_metrics().last_success.set(static_cast<double>(now_ms) / 1000.0);
+  if (failing_since_ms.exchange(0) != 0) sync_metrics().accounts_failing.sub();
+}
+
+void round_failed(std::atomic<std::int64_t>& failing_since_ms, std::int64_t now_ms) {
+  sync_metrics().rounds.with({"failed"}).inc();
+  std::int64_t expected = 0;
+  if (failing_since_ms.compare_exchange_strong(expected, std::max<std::int64_t>(now_ms, 1)))
+    sync_metrics().accounts_failing.add();
+}
+
 std::int64_t system_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
@@ -85,6 +126,15 @@ std::uint64_t SyncEngine::rounds(std::string_view account_key) const {
   return it == workers_.end() ? 0 : it->second->rounds.load();
 }
 
+std::vector<std::pair<std::string, std::int64_t>> SyncEngine::failing_since() const {
+  std::vector<std::pair<std::string, std::int64_t>> failing;
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, worker] : workers_) {
+    if (const auto since = worker->failing_since_ms.load(); since != 0) failing.emplace_back(key, since);
+  }
+  return failing;
+}
+
 std::uint64_t SyncEngine::prefetched(std::string_view account_key) const {
   std::lock_guard lock(mutex_);
   auto it = workers_.find(account_key);
@@ -140,6 +190,7 @@ bool SyncEngine::prefetch_slice(Worker& worker, const std::vector<SyncedMailbox:
     }
     if (*learned > 0) {
       worker.prefetched += *learned;
+      sync_metrics().size_downloads.inc(*learned);
       return true;
     }
   }
@@ -162,8 +213,11 @@ void SyncEngine::run(Worker& worker) {
   auto report = [&](const mail::MailError& error, std::string_view what) {
     if (error.code == mail::ErrorCode::needs_sign_in) {
       paused = true;
+      // Reported as an account needing sign-in instead; a stale failure would double it.
+      if (worker.failing_since_ms.exchange(0) != 0) sync_metrics().accounts_failing.sub();
       log::warn("sync paused: the account must sign in again", {{"account", worker.account}, {"reason", error.message}});
     } else {
+      round_failed(worker.failing_since_ms, options_.now_ms());
       log::warn("sync round failed; retrying at the next interval",
                 {{"account", worker.account}, {"what", what}, {"code", mail::to_string(error.code)}, {"reason", error.message}});
     }
@@ -187,7 +241,14 @@ void SyncEngine::run(Worker& worker) {
       last_tree_ms = now;
       auto tree = mailbox.sync_folder_tree();
       tree_ok = tree.ok();
-      if (!tree) report(tree.error(), "folder list");
+      if (tree) round_succeeded(worker.failing_since_ms, options_.now_ms());
+      else report(tree.error(), "folder list");
+      // Graph answers again (first round after a start, or after an outage): the staging drafts
+      // of APPENDs a crash or a lost answer interrupted can go now.
+      if (tree_ok) {
+        if (auto finished = mailbox.finish_interrupted_appends(); !finished)
+          report(finished.error(), "interrupted APPEND clean-up");
+      }
     }
     std::int64_t next_due = now + poll;
     if (!paused && tree_ok) {
@@ -207,8 +268,10 @@ void SyncEngine::run(Worker& worker) {
           continue;
         }
         auto round = mailbox.sync_folder(folder.id);
-        if (round) ++worker.rounds;
-        else if (round.code() != mail::ErrorCode::not_found) report(round.error(), folder.path);
+        if (round) {
+          ++worker.rounds;
+          round_succeeded(worker.failing_since_ms, options_.now_ms());
+        } else if (round.code() != mail::ErrorCode::not_found) report(round.error(), folder.path);
         next_due = std::min(next_due, options_.now_ms() + interval);
       }
       // Requests or subscriptions that arrived during the pass are handled without sleeping.
@@ -227,6 +290,7 @@ void SyncEngine::run(Worker& worker) {
     }
     worker.woken = false;
   }
+  if (worker.failing_since_ms.exchange(0) != 0) sync_metrics().accounts_failing.sub();
   log::info("sync stopped", {{"account", worker.account}});
 }
 

@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "mailtrixy/base/log.hpp"
+#include "mailtrixy/crypto/encoding.hpp"
+#include "mailtrixy/crypto/random.hpp"
 #include "mailtrixy/mail/envelope.hpp"
 #include "mailtrixy/mime/structure.hpp"
 
@@ -55,6 +57,43 @@ std::string parent_path(std::string_view path) {
 std::string leaf_name(std::string_view path) {
   auto slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// The APPEND journal (see synced_mailbox.hpp): "<unix seconds>\n<folder id>\n<Message-ID>".
+struct AppendJournalEntry {
+  mail::TimePoint started{};
+  std::string folder_id;
+  std::string message_id;
+};
+
+std::string append_journal_prefix(std::string_view account) { return std::string(account) + "/#append/"; }
+
+std::string to_record(const AppendJournalEntry& entry) {
+  return std::to_string(entry.started.time_since_epoch().count()) + "\n" + entry.folder_id + "\n" + entry.message_id;
+}
+
+std::optional<AppendJournalEntry> journal_entry_from(std::string_view record) {
+  const auto first = record.find('\n');
+  if (first == std::string_view::npos) return std::nullopt;
+  const auto second = record.find('\n', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const std::string_view seconds = record.substr(0, first);
+  if (seconds.empty() || seconds.size() > 18 ||
+      !std::all_of(seconds.begin(), seconds.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  AppendJournalEntry entry;
+  entry.started = mail::TimePoint(std::chrono::seconds(std::stoll(std::string(seconds))));
+  entry.folder_id = std::string(record.substr(first + 1, second - first - 1));
+  entry.message_id = std::string(record.substr(second + 1));
+  if (entry.message_id.empty()) return std::nullopt;
+  return entry;
+}
+
+// Microsoft's createdDateTime is compared with the bridge's wall clock, not the injected
+// scheduling clock.
+mail::TimePoint wall_clock_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
 bool keywords_equal(const mail::Flags& a, const mail::Flags& b) {
@@ -365,9 +404,50 @@ MailResult<mail::AppendResult> SyncedMailbox::append(std::string_view path, std:
   mail::CreateMessageOptions options;
   options.flags = flags;
   options.received = internal_date;
+  // Only a non-draft goes through a staging draft; without a Message-ID it could not be found.
+  std::string message_id;
+  if (!flags.has(mail::SystemFlag::draft)) message_id = mail::parse_envelope(mime).message_id;
+  if (message_id.find('\n') != std::string::npos || message_id.find('\r') != std::string::npos) message_id.clear();
+  if (!message_id.empty()) {
+    claim_message_id(message_id);
+    AppendJournalEntry entry{wall_clock_now(), folder->id, message_id};
+    const std::string journal_key = append_journal_prefix(state_.account()) + crypto::hex_encode(crypto::random_bytes(12));
+    if (auto journaled = store_.put(store::Family::folders, journal_key, to_record(entry)); !journaled) {
+      release_message_id(message_id);
+      return store_error(journaled.error());
+    }
+    auto created = remote_->create_message(mail::FolderId(folder->id), mime, options);
+    bool finished = true;
+    if (!created) {
+      auto cleaned = remote_->delete_staging_drafts(message_id, entry.started - kClockAllowance,
+                                                    wall_clock_now() + kClockAllowance);
+      if (cleaned) {
+        if (*cleaned > 0)
+          log::info("removed the staging draft of a failed APPEND",
+                    {{"account", state_.account()}, {"drafts", std::to_string(*cleaned)}});
+      } else {
+        finished = false;  // the journal record stays: the next sync round tries again
+        log::warn("could not remove the staging draft of a failed APPEND; the sync will try again",
+                  {{"account", state_.account()}, {"reason", cleaned.error().message}});
+      }
+    }
+    if (finished) {
+      if (auto dropped = store_.del(store::Family::folders, journal_key); !dropped)
+        log::warn("could not delete an APPEND journal record", {{"account", state_.account()}, {"reason", dropped.error().message}});
+    }
+    release_message_id(message_id);
+    if (!created) return created.error();
+    return record_append(*folder, mime, flags, created.value());
+  }
   auto created = remote_->create_message(mail::FolderId(folder->id), mime, options);
   if (!created) return created.error();
-  MessageRecord meta = from_remote(created.value());
+  return record_append(*folder, mime, flags, created.value());
+}
+
+MailResult<mail::AppendResult> SyncedMailbox::record_append(const FolderRecord& folder, std::string_view mime,
+                                                            const mail::Flags& flags,
+                                                            const mail::RemoteMessage& created) {
+  MessageRecord meta = from_remote(created);
   meta.flags.set(mail::SystemFlag::deleted, flags.has(mail::SystemFlag::deleted));
   // Outlook regenerates MIME (and a non-draft is re-created from JSON, graph-facts B9); the
   // client appended these exact bytes, so they are what it reads back while they are cached
@@ -379,13 +459,13 @@ MailResult<mail::AppendResult> SyncedMailbox::append(std::string_view path, std:
     log::warn("could not cache an appended message", {{"account", state_.account()}, {"reason", cached.error().message}});
   }
   std::lock_guard lock(write_mutex_);
-  auto uid = state_.add_local(folder->id, meta);
+  auto uid = state_.add_local(folder.id, meta);
   if (!uid) return store_error(uid.error());
   meta.uid = mail::Uid(uid.value());
   AccountState::Applied applied;
   applied.added.push_back(meta);
-  publish_locked(folder->id, folder->path, applied);
-  return mail::AppendResult{mail::UidValidity(folder->uidvalidity), meta.uid};
+  publish_locked(folder.id, folder.path, applied);
+  return mail::AppendResult{mail::UidValidity(folder.uidvalidity), meta.uid};
 }
 
 MailResult<mail::CopyResult> SyncedMailbox::copy_or_move(std::string_view path,
@@ -884,6 +964,81 @@ MailResult<void> SyncedMailbox::full_or_incremental_round(const FolderRecord& fo
     if (page->last_page()) return {};
     link = page->next_link;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interrupted APPENDs
+
+void SyncedMailbox::claim_message_id(const std::string& message_id) {
+  std::unique_lock lock(append_mutex_);
+  append_released_.wait(lock, [&] { return !busy_message_ids_.contains(message_id); });
+  busy_message_ids_.insert(message_id);
+}
+
+bool SyncedMailbox::try_claim_message_id(const std::string& message_id) {
+  std::lock_guard lock(append_mutex_);
+  return busy_message_ids_.insert(message_id).second;
+}
+
+void SyncedMailbox::release_message_id(const std::string& message_id) {
+  {
+    std::lock_guard lock(append_mutex_);
+    busy_message_ids_.erase(message_id);
+  }
+  append_released_.notify_all();
+}
+
+Result<std::size_t> SyncedMailbox::pending_appends() const {
+  std::size_t count = 0;
+  auto walked = store_.for_each_prefix(store::Family::folders, append_journal_prefix(state_.account()),
+                                       [&](std::string_view, std::string_view) {
+                                         ++count;
+                                         return true;
+                                       });
+  if (!walked) return walked.error();
+  return count;
+}
+
+MailResult<std::size_t> SyncedMailbox::finish_interrupted_appends() {
+  std::vector<std::pair<std::string, std::string>> records;  // key, value
+  auto walked = store_.for_each_prefix(store::Family::folders, append_journal_prefix(state_.account()),
+                                       [&](std::string_view key, std::string_view value) {
+                                         records.emplace_back(key, value);
+                                         return true;
+                                       });
+  if (!walked) return store_error(walked.error());
+  std::size_t deleted = 0;
+  for (const auto& [key, value] : records) {
+    const auto entry = journal_entry_from(value);
+    if (!entry) {
+      log::warn("dropping an unreadable APPEND journal record", {{"account", state_.account()}});
+      if (auto dropped = store_.del(store::Family::folders, key); !dropped) return store_error(dropped.error());
+      continue;
+    }
+    // An APPEND of this Message-ID is running (maybe the very one that wrote the record): its
+    // staging draft is not a leftover yet. A later round looks again.
+    if (!try_claim_message_id(entry->message_id)) continue;
+    // That APPEND may have finished (and deleted the record) since the records were read.
+    auto still_there = store_.get(store::Family::folders, key);
+    if (!still_there || !*still_there) {
+      release_message_id(entry->message_id);
+      if (!still_there) return store_error(still_there.error());
+      continue;
+    }
+    auto cleaned = remote_->delete_staging_drafts(entry->message_id, entry->started - kClockAllowance,
+                                                  entry->started + kStagingWindow);
+    if (!cleaned) {
+      release_message_id(entry->message_id);
+      return cleaned.error();
+    }
+    auto dropped = store_.del(store::Family::folders, key);
+    release_message_id(entry->message_id);
+    if (!dropped) return store_error(dropped.error());
+    deleted += *cleaned;
+    log::info("finished an interrupted APPEND", {{"account", state_.account()},
+                                                  {"staging_drafts_removed", std::to_string(*cleaned)}});
+  }
+  return deleted;
 }
 
 }  // namespace mailtrixy::sync

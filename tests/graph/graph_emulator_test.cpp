@@ -283,6 +283,37 @@ TEST_F(GraphEmulatorTest, RetryAfterIsHonouredAnd503FaultsAreSurvived) {
   env_->control("DELETE", "faults");
 }
 
+TEST_F(GraphEmulatorTest, AHungGraphEndsAtTheCallDeadlineNotAfterEveryAttempt) {
+  start();
+  GraphClientOptions options;
+  options.graph_url = env_->emulator->url();
+  options.mailbox_key = env_->account_key;
+  options.backoff_initial = 100ms;
+  options.call_deadline = 2500ms;  // request_timeout stays 60 s: the deadline must cut it
+  auto created = GraphClient::create(*env_->http, token_source(*env_->tokens, env_->account_key), options);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  env_->control("POST", "faults", R"({"route":"^GET /v1.0/me/mailFolders/inbox$","kind":"hang","hold":30,"count":20})");
+  const auto started = std::chrono::steady_clock::now();
+  CallFailure why = CallFailure::none;
+  auto answer = (*created)->send({"GET", "/me/mailFolders/inbox", "", "", {}}, &why);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(answer.ok());
+  EXPECT_EQ(why, CallFailure::unavailable);
+  EXPECT_GE(elapsed, 2400ms);
+  EXPECT_LT(elapsed, 5000ms);
+
+  // Throttling whose Retry-After would pass the deadline hands the 429 back at once.
+  env_->control("DELETE", "faults");
+  env_->control("POST", "faults", R"({"route":"^GET /v1.0/me/mailFolders/inbox$","status":429,"retry_after":10,"count":5})");
+  const auto throttled_at = std::chrono::steady_clock::now();
+  auto throttled = (*created)->send({"GET", "/me/mailFolders/inbox", "", "", {}}, &why);
+  ASSERT_TRUE(throttled.ok()) << throttled.error().message;
+  EXPECT_EQ(throttled->status, 429);
+  EXPECT_LT(std::chrono::steady_clock::now() - throttled_at, 2000ms);
+  env_->control("DELETE", "faults");
+  (*created)->stop();
+}
+
 TEST_F(GraphEmulatorTest, AnExpiredAccessTokenIsRefreshedOnceAndTheCallRepeated) {
   EmulatorOptions options;
   options.access_token_lifetime = 2;
@@ -405,6 +436,34 @@ TEST_F(GraphEmulatorTest, CreatesMessagesAsNonDraftsOrDraftsAndManagesFolders) {
   EXPECT_EQ(mailbox_->delete_folder(mail::FolderId("inbox")).code(), mail::ErrorCode::no_permission);
   const auto missing = mailbox_->rename_folder(mail::FolderId("AQMkADnonexistent"), "x").code();
   EXPECT_TRUE(missing == mail::ErrorCode::invalid || missing == mail::ErrorCode::not_found) << mail::to_string(missing);
+}
+
+TEST_F(GraphEmulatorTest, DeleteStagingDraftsRemovesOnlyDraftsOfThatMessageIdInTheWindow) {
+  start();
+  mail::CreateMessageOptions draft_options;
+  draft_options.flags.set(mail::SystemFlag::draft);
+  // Stand-ins for staging drafts: MIME-created drafts in Drafts, as Graph's recipe makes them.
+  ASSERT_TRUE(mailbox_->create_message(mail::FolderId("drafts"), testing::sample_message(40, "Staged"), draft_options).ok());
+  ASSERT_TRUE(mailbox_->create_message(mail::FolderId("drafts"), testing::sample_message(41, "Other"), draft_options).ok());
+  // The non-draft copy of the same message stored in Drafts itself must stay.
+  auto kept = mailbox_->create_message(mail::FolderId("drafts"), testing::sample_message(40, "Staged"), {});
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+
+  auto too_early = mailbox_->delete_staging_drafts("<m40@example.com>", now - 2h, now - 1h);
+  ASSERT_TRUE(too_early.ok()) << too_early.error().message;
+  EXPECT_EQ(*too_early, 0u);
+  auto deleted = mailbox_->delete_staging_drafts("<m40@example.com>", now - 2min, now + 2min);
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(*deleted, 1u);
+
+  std::vector<mail::RemoteMessage> drafts;
+  full_round(mail::FolderId("drafts"), drafts);
+  ASSERT_EQ(drafts.size(), 2u);
+  for (const auto& message : drafts) {
+    EXPECT_FALSE(message.envelope.message_id == "<m40@example.com>" && message.flags.has(mail::SystemFlag::draft));
+  }
+  EXPECT_EQ(mailbox_->delete_staging_drafts("", now - 2min, now + 2min).code(), mail::ErrorCode::invalid);
 }
 
 TEST_F(GraphEmulatorTest, LinksToAnotherOriginAreRefusedWithoutSendingTheToken) {

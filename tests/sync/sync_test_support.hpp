@@ -61,6 +61,8 @@ class InterruptingRemote final : public mail::RemoteMailbox {
  public:
   explicit InterruptingRemote(std::shared_ptr<mail::RemoteMailbox> inner) : inner_(std::move(inner)) {}
   std::function<std::optional<mail::MailError>(int)> before_delta;
+  // Runs inside create_message, before it is forwarded (e.g. a sync round racing an APPEND).
+  std::function<void()> during_create;
 
   mail::MailResult<std::vector<mail::RemoteFolder>> list_folders() override { return inner_->list_folders(); }
   mail::MailResult<mail::DeltaPage> message_delta(const mail::FolderId& folder, std::string_view link) override {
@@ -87,7 +89,12 @@ class InterruptingRemote final : public mail::RemoteMailbox {
   }
   mail::MailResult<mail::RemoteMessage> create_message(const mail::FolderId& folder, std::string_view mime,
                                                        const mail::CreateMessageOptions& options) override {
+    if (during_create) during_create();
     return inner_->create_message(folder, mime, options);
+  }
+  mail::MailResult<std::size_t> delete_staging_drafts(std::string_view message_id, mail::TimePoint from,
+                                                      mail::TimePoint until) override {
+    return inner_->delete_staging_drafts(message_id, from, until);
   }
   mail::MailResult<mail::RemoteFolder> create_folder(const mail::FolderId& parent, std::string_view name) override {
     return inner_->create_folder(parent, name);

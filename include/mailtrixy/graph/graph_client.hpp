@@ -89,7 +89,12 @@ struct GraphClientOptions {
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
   std::chrono::milliseconds max_retry_after{300000};
-  std::chrono::milliseconds request_timeout{60000};
+  std::chrono::milliseconds request_timeout{60000};  // one attempt, connect to last byte
+  // One send(), all attempts and waits included, ends within this (0: no limit). Each attempt's
+  // timeout is cut to what is left, and a retry whose wait would pass it is not made: the last
+  // answer (or error) goes back instead. IMAP clients give up on a command after 60-120 s, so a
+  // hung or throttled Graph must become a clear NO before that, not after 8 attempts x 60 s.
+  std::chrono::milliseconds call_deadline{90000};
 };
 
 struct GraphRequest {
@@ -162,7 +167,7 @@ class GraphClient {
   bool sleep_for(std::chrono::milliseconds delay);  // false when stopped
   std::chrono::milliseconds backoff(int attempt);
   Result<GraphResponse> send_once(const GraphRequest& request, const Secret<std::string>& token,
-                                  net::HttpFailure* network);
+                                  std::chrono::milliseconds timeout, net::HttpFailure* network);
 
   net::HttpClient& http_;
   TokenSource tokens_;

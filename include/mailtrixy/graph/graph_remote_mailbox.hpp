@@ -33,6 +33,11 @@
 //                       for good: 4 calls (5 with \Answered/$Forwarded, read back because a
 //                       create answer carries no extended properties). The non-draft copy is Graph's rendering of the MIME
 //                       (headers other than the envelope ones are not kept).
+//   delete_staging_drafts  GET /me/mailFolders/drafts/messages?$filter=internetMessageId eq '..'
+//                       ($top=50, the first page only: more staging drafts of one Message-ID
+//                       than that are not expected), then one permanentDelete per draft that
+//                       passes the isDraft, exact Message-ID and createdDateTime checks, which
+//                       are made here too so a lenient server-side filter deletes nothing more.
 //   folder operations   POST /me/mailFolders[/{parent}/childFolders], PATCH, POST .../move,
 //                       DELETE.
 //
@@ -74,6 +79,8 @@ class GraphRemoteMailbox final : public mail::RemoteMailbox {
   mail::MailResult<mail::RemoteMessage> copy_message(const mail::GraphId& id, const mail::FolderId& destination) override;
   mail::MailResult<void> delete_message(const mail::GraphId& id) override;
   mail::MailResult<void> permanently_delete_message(const mail::GraphId& id) override;
+  mail::MailResult<std::size_t> delete_staging_drafts(std::string_view message_id, mail::TimePoint created_from,
+                                                      mail::TimePoint created_until) override;
   mail::MailResult<mail::RemoteMessage> create_message(const mail::FolderId& folder, std::string_view mime,
                                                        const mail::CreateMessageOptions& options) override;
   mail::MailResult<mail::RemoteFolder> create_folder(const mail::FolderId& parent, std::string_view display_name) override;

@@ -25,8 +25,10 @@
 //
 // Whether a failed send may still have been sent. Report::may_have_been_sent is true when no
 // answer came back for the call that sends (timeout, connection lost: GraphClient does not repeat
-// a POST after that) or Graph answered 504 (a gateway gave up; the mailbox may have acted). The
-// caller must then ask in_sent_items() before sending again.
+// a POST after that) or Graph answered 504 (a gateway gave up; the mailbox may have acted), or
+// answered the send with a success status other than Graph's 202 Accepted (not Graph's answer:
+// the send is then `unavailable` and in doubt). The caller must then ask in_sent_items() before
+// sending again.
 //
 // Errors are mail::MailError codes, mapped as GraphRemoteMailbox does: unavailable (429/5xx/
 // network after GraphClient's retries), needs_sign_in, too_big (413 ErrorMessageSizeExceeded),

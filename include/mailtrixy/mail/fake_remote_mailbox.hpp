@@ -54,6 +54,8 @@ class FakeRemoteMailbox final : public RemoteMailbox {
   MailResult<void> permanently_delete_message(const GraphId& id) override;
   MailResult<RemoteMessage> create_message(const FolderId& folder, std::string_view mime,
                                            const CreateMessageOptions& options) override;
+  MailResult<std::size_t> delete_staging_drafts(std::string_view message_id, TimePoint created_from,
+                                                TimePoint created_until) override;
   MailResult<RemoteFolder> create_folder(const FolderId& parent, std::string_view display_name) override;
   MailResult<RemoteFolder> rename_folder(const FolderId& id, std::string_view new_display_name) override;
   MailResult<RemoteFolder> move_folder(const FolderId& id, const FolderId& new_parent) override;
@@ -94,6 +96,11 @@ class FakeRemoteMailbox final : public RemoteMailbox {
   // The next `times` calls of `operation` ("message_delta", "update_flags", ...; "" = any call)
   // fail with `error` before doing anything.
   void fail_next(std::string_view operation, MailError error, int times = 1);
+  // The next non-draft create_message is interrupted the way a crash or a lost answer interrupts
+  // Graph's recipe (graph-facts B9): its staging draft (isDraft, same MIME) is left in Drafts,
+  // the message is also stored in the target folder when `stored_too`, and the call fails with
+  // `error`. Without this control the fake's non-draft create_message shows no staging draft.
+  void interrupt_next_create(MailError error, bool stored_too = false);
   // Number of RemoteMailbox calls of `operation` so far ("" = all calls).
   std::size_t calls(std::string_view operation = {}) const;
   void reset_calls();

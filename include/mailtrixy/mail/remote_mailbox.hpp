@@ -155,6 +155,17 @@ class RemoteMailbox {
   virtual MailResult<RemoteMessage> create_message(const FolderId& folder, std::string_view mime,
                                                    const CreateMessageOptions& options) = 0;
 
+  // Removes the intermediate ("staging") drafts a non-draft create_message leaves behind when it
+  // is interrupted (a crash, or a lost answer) between storing the MIME as a draft and deleting
+  // that draft (graph-facts B9). Permanently deletes every message in Drafts that is a draft
+  // (isDraft), whose internetMessageId equals `message_id` exactly, and whose creation time
+  // (createdDateTime, Microsoft's clock) lies in [created_from, created_until]; anything else is
+  // left alone, so a re-created (non-draft) copy stored in Drafts itself is never touched.
+  // Returns how many it deleted (a draft that vanished meanwhile is not counted and not an
+  // error). Error invalid when `message_id` is empty. Cost: 1 (search) + 1 per draft deleted.
+  virtual MailResult<std::size_t> delete_staging_drafts(std::string_view message_id, TimePoint created_from,
+                                                        TimePoint created_until) = 0;
+
   // Creates a folder named `display_name` under `parent` (an empty FolderId: top level, i.e.
   // under msgfolderroot). already_exists when the parent has a child of that name (Outlook
   // compares names case-insensitively). Cost: 1.

@@ -9,7 +9,10 @@
 //   2. then loops: a folder is due when its last round is older than
 //        idle_poll_interval  if it is watched (someone has it selected or is IDLE on it), or
 //        poll_interval       otherwise,
-//      or at once after request_refresh(); the tree is listed again every poll_interval.
+//      or at once after request_refresh(); the tree is listed again every poll_interval, and
+//      after every successful listing the staging drafts of interrupted APPENDs are removed
+//      (SyncedMailbox::finish_interrupted_appends: a store scan, and Graph calls only for
+//      journal records left by a crash or a failed clean-up);
 //      Due folders run INBOX first, then in path order; between rounds the worker sleeps until
 //      the next due time or a wake-up (subscribe, request_refresh, stop);
 //   3. when nothing is due, learns the exact sizes of messages in slices (see prefetch_slice),
@@ -42,6 +45,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "mailtrixy/mail/remote_mailbox.hpp"
@@ -93,6 +97,11 @@ class SyncEngine {
   std::uint64_t rounds(std::string_view account_key) const;
   // Bodies downloaded by background size learning per account, for tests and diagnostics.
   std::uint64_t prefetched(std::string_view account_key) const;
+  // Accounts whose most recent round (folder list or a folder's delta) failed, with the time
+  // (options.now_ms) of the first failure since their last success, in account order. A round
+  // that needs sign-in does not count: the account is paused, and reported as needing sign-in.
+  // For /healthz; /metrics has the count as mailtrixy_sync_accounts_failing.
+  std::vector<std::pair<std::string, std::int64_t>> failing_since() const;
 
  private:
   struct Worker;

@@ -13,6 +13,19 @@
 // COPYUID are exact; the delta round that later reports the same immutable id keeps that UID.
 // \Deleted never reaches Graph: it is kept in the metadata until EXPUNGE.
 //
+// Interrupted APPENDs. Graph stores a non-draft APPEND through an intermediate "staging" draft
+// in Drafts that it deletes last (graph-facts B9); a crash or a lost answer in between would
+// leave that draft behind as a second copy. So a non-draft append first writes a journal record
+// (folders family, "<acct>/#append/<nonce>": start time, target folder id, Message-ID) and
+// deletes it once create_message returned; when create_message failed it first removes the
+// staging draft (RemoteMailbox::delete_staging_drafts). Records still there - the process was
+// killed, or Graph could not be reached for the clean-up - are finished by
+// finish_interrupted_appends(), which the sync engine runs after every successful folder-tree
+// round. A message without a Message-ID header cannot be found again by id and is not journaled:
+// an interruption of such an APPEND can still leave its staging draft (documented limitation).
+// Appends of one Message-ID are serialised with each other and with its clean-up, so a clean-up
+// never removes the staging draft of an APPEND still in progress.
+//
 // The sync side (sync_folder_tree, sync_folder) is driven by SyncEngine; it is public so tests
 // can run rounds deterministically.
 //
@@ -107,6 +120,21 @@ class SyncedMailbox final : public mail::MailboxBackend {
   // once per arrival, not once per call.
   mail::MailResult<std::size_t> prefetch_sizes(const std::string& folder_id, std::size_t limit);
 
+  // Removes the staging drafts of APPENDs that were interrupted (see the top of this file) and
+  // deletes their journal records: for each record whose Message-ID no APPEND is using right
+  // now, the drafts in Drafts with that Message-ID created between the record's time minus
+  // kClockAllowance and plus kStagingWindow. Returns how many drafts it deleted. On a Graph error
+  // the remaining records stay for the next call and the error is returned; an unreadable record
+  // is dropped with a warning.
+  mail::MailResult<std::size_t> finish_interrupted_appends();
+  // Number of journal records (APPENDs in progress or interrupted), for tests and diagnostics.
+  Result<std::size_t> pending_appends() const;
+  // Microsoft's clock may be this far behind the bridge's.
+  static constexpr std::chrono::seconds kClockAllowance{120};
+  // Longest time from an APPEND's start to Graph creating its staging draft (queueing behind the
+  // per-mailbox request limit included).
+  static constexpr std::chrono::seconds kStagingWindow{900};
+
   // What the engine needs to schedule rounds.
   struct FolderSchedule {
     std::string id;
@@ -159,6 +187,14 @@ class SyncedMailbox final : public mail::MailboxBackend {
   void note_round(const std::string& folder_id);
   std::optional<mail::AppendResult> existing_sent_copy(const FolderRecord& folder, std::string_view mime);
   void wake();
+  // Records a message create_message stored (cache, UID, events): the end of append().
+  mail::MailResult<mail::AppendResult> record_append(const FolderRecord& folder, std::string_view mime,
+                                                     const mail::Flags& flags, const mail::RemoteMessage& created);
+  // Claims `message_id` for an APPEND (waiting while another APPEND or a clean-up has it) or,
+  // with try_claim, for a clean-up (false if it is taken). release() gives it back.
+  void claim_message_id(const std::string& message_id);
+  bool try_claim_message_id(const std::string& message_id);
+  void release_message_id(const std::string& message_id);
 
   store::Store& store_;
   AccountState state_;
@@ -185,6 +221,10 @@ class SyncedMailbox final : public mail::MailboxBackend {
   std::map<std::string, std::pair<std::uint64_t, mail::FolderStatus>> status_cache_;  // folder id -> (generation, status)
   std::mutex prefetch_mutex_;
   std::map<std::string, PrefetchCursor> prefetch_;
+
+  std::mutex append_mutex_;
+  std::condition_variable append_released_;
+  std::set<std::string> busy_message_ids_;
 
   std::mutex sent_check_mutex_;
   std::function<bool(std::string_view)> recently_sent_;
