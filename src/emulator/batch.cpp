@@ -258,6 +258,8 @@ net::HttpResponse handle_batch(CoreServices services, const net::HttpRequest& re
     } else {
       const net::HttpRequest inner = sub_request(request, item);
       net::HttpResponse response = handle_graph_request(services, inner, GraphOrigin::batch);
+      // A hung item (fault kind hang) leaves the whole batch unanswered, as one HTTP exchange.
+      if (response.delay.count() > 0) return response;
       result.status = response.status;
       result.headers = std::move(response.headers);
       result.body = std::move(response.body);

@@ -196,6 +196,7 @@ const char* fault_kind_name(FaultKind kind) {
     case FaultKind::reset: return "reset";
     case FaultKind::malformed: return "malformed";
     case FaultKind::truncated: return "truncated";
+    case FaultKind::hang: return "hang";
   }
   return "status";
 }
@@ -223,6 +224,10 @@ net::HttpResponse list_faults(const World& world) {
       writer.Key("retry_after");
       writer.Double(*fault.retry_after);
     }
+    if (fault.kind == FaultKind::hang) {
+      writer.Key("hold");
+      writer.Double(std::chrono::duration<double>(fault.hold).count());
+    }
     writer.EndObject();
   }
   writer.EndArray();
@@ -236,6 +241,7 @@ std::variant<Fault, std::string> parse_fault(const rapidjson::Value& value) {
   Fault fault;
   bool has_route = false;
   bool has_status = false;
+  bool has_hold = false;
   for (const auto& member : value.GetObject()) {
     const std::string name = member.name.GetString();
     const rapidjson::Value& field = member.value;
@@ -268,6 +274,12 @@ std::variant<Fault, std::string> parse_fault(const rapidjson::Value& value) {
         return std::string("\"retry_after\" must be a number of seconds, zero or more");
       }
       fault.retry_after = field.GetDouble();
+    } else if (name == "hold") {
+      if (!field.IsNumber() || field.GetDouble() <= 0 || field.GetDouble() > 3600) {
+        return std::string("\"hold\" must be a number of seconds between 0 and 3600");
+      }
+      fault.hold = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(field.GetDouble()));
+      has_hold = true;
     } else if (name == "kind") {
       const std::string kind = field.IsString() ? field.GetString() : "";
       if (kind == "status") {
@@ -278,15 +290,18 @@ std::variant<Fault, std::string> parse_fault(const rapidjson::Value& value) {
         fault.kind = FaultKind::malformed;
       } else if (kind == "truncated") {
         fault.kind = FaultKind::truncated;
+      } else if (kind == "hang") {
+        fault.kind = FaultKind::hang;
       } else {
-        return std::string("\"kind\" must be one of \"status\", \"reset\", \"malformed\", \"truncated\"");
+        return std::string(
+            "\"kind\" must be one of \"status\", \"reset\", \"malformed\", \"truncated\", \"hang\"");
       }
     } else if (name == "code" || name == "message") {
       if (!field.IsString()) return "\"" + name + "\" must be a string";
       (name == "code" ? fault.code : fault.message) = field.GetString();
     } else {
       return "unknown fault field \"" + name +
-             "\"; the fields are route, status, count, seconds, retry_after, kind, code and message";
+             "\"; the fields are route, status, count, seconds, retry_after, kind, hold, code and message";
     }
   }
   if (!has_route) return std::string("a fault needs \"route\", a regular expression matched against \"METHOD /path?query\"");
@@ -295,6 +310,11 @@ std::variant<Fault, std::string> parse_fault(const rapidjson::Value& value) {
     return std::string("a \"status\" fault needs an error status (400-599)");
   }
   if (fault.kind == FaultKind::reset && !has_status) fault.status = 503;
+  // A gateway that gave up waiting answers 504; only then does the emulator close the connection.
+  if (fault.kind == FaultKind::hang && !has_status) fault.status = 504;
+  if (has_hold && fault.kind != FaultKind::hang) {
+    return std::string("\"hold\" applies only to faults of kind \"hang\"");
+  }
   return fault;
 }
 
@@ -394,6 +414,10 @@ net::HttpResponse handle_control_request(CoreServices services, const net::HttpR
       if (method != "POST") return method_not_allowed("POST");
       world.revoke_user_tokens(*user);
       return control_ok({});
+    }
+    if (action == "expire-access-tokens") {
+      if (method != "POST") return method_not_allowed("POST");
+      return control_ok({{"expired", world.expire_access_tokens(*user)}});
     }
     if (action == "expire-refresh-tokens") {
       if (method != "POST") return method_not_allowed("POST");

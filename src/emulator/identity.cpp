@@ -725,10 +725,11 @@ std::variant<Grant, IdentityError> redeem_refresh_token(World& world, const AppR
 }
 
 net::HttpResponse identity_fault(const World& world, const Fault& fault) {
-  if (fault.kind == FaultKind::reset) {
+  if (fault.kind == FaultKind::reset || fault.kind == FaultKind::hang) {
     net::HttpResponse response;
     response.status = fault.status;
     response.headers.emplace_back("Connection", "close");
+    if (fault.kind == FaultKind::hang) response.delay = fault.hold;
     return response;
   }
   if (fault.kind == FaultKind::malformed) {

@@ -63,10 +63,11 @@ std::variant<AccessToken, net::HttpResponse> authenticate(CoreServices services,
 net::HttpResponse fault_response(CoreServices services, const net::HttpRequest& request,
                                  const std::string& request_id, const Fault& fault) {
   net::HttpResponse response;
-  if (fault.kind == FaultKind::reset) {
+  if (fault.kind == FaultKind::reset || fault.kind == FaultKind::hang) {
     response.status = fault.status;
     response.headers.emplace_back("Connection", "close");
     add_graph_headers(response.headers, request, request_id, false);
+    if (fault.kind == FaultKind::hang) response.delay = fault.hold;
     return response;
   }
   if (fault.kind == FaultKind::malformed) {
@@ -303,8 +304,9 @@ net::HttpResponse handle_graph_request(CoreServices services, const net::HttpReq
     world.count_batch_item();
   }
   world.count_route(route_pattern(request.method, graph_path));
+  // A hung answer (fault kind hang, also from inside a $batch) keeps its hold on top of the latency.
   const auto finish = [&](net::HttpResponse response) {
-    if (origin == GraphOrigin::wire) response.delay = world.options().latency;
+    if (origin == GraphOrigin::wire) response.delay += world.options().latency;
     return response;
   };
 

@@ -216,6 +216,19 @@ int World::expire_refresh_tokens(const User& user) {
   return count;
 }
 
+int World::expire_access_tokens(const User& user) {
+  const auto when = now();
+  std::lock_guard lock(tokens_mutex_);
+  int count = 0;
+  for (auto& [text, token] : access_tokens_) {
+    if (token.user == &user && when < token.expires_at) {
+      token.expires_at = when;
+      ++count;
+    }
+  }
+  return count;
+}
+
 void World::count_route(const std::string& route) {
   std::lock_guard lock(stats_mutex_);
   ++by_route_[route];

@@ -90,6 +90,8 @@ enum class FaultKind {
   reset,      // not executed; an empty response with `status` and "Connection: close"
   malformed,  // not executed; 200 with a body that is not valid JSON
   truncated,  // executed; its body is cut in half (a complete HTTP message with broken JSON)
+  hang,       // not executed; nothing is answered for `hold`, then an empty `status` and the
+              // connection closed (a Graph call that times out on the client's side)
 };
 
 struct Fault {
@@ -104,6 +106,9 @@ struct Fault {
   std::optional<double> retry_after;  // seconds; sent as Retry-After
   std::string code;                   // overrides the default error code for `status`
   std::string message;                // overrides the default message
+  // kind hang: how long the request waits unanswered. Long enough by default (120 s) to outlast
+  // any client timeout worth testing.
+  std::chrono::milliseconds hold{120000};
 };
 
 // A code from /authorize, bound to everything the token request must repeat.
@@ -201,6 +206,9 @@ class World {
   std::optional<Clock::time_point> tokens_valid_from(const User& user) const;
   // Marks every current refresh token of the user as expired by inactivity (AADSTS700082).
   int expire_refresh_tokens(const User& user);
+  // Makes every still-valid access token of the user expire now, so the next Graph call with one
+  // gets the real 401 "expired" answer; returns how many there were.
+  int expire_access_tokens(const User& user);
 
   // Stats.
   void count_graph_request() { graph_requests_.fetch_add(1, std::memory_order_relaxed); }
