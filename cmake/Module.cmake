@@ -22,20 +22,23 @@ endfunction()
 
 # mailtrixy_fuzz_target(NAME SOURCES ... DEPS ...)
 # A fuzz target: SOURCES define `extern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t)`.
-# - With clang and -DMAILTRIXY_FUZZ=ON (`make fuzz`): a libFuzzer binary fuzz_NAME.
-# - Otherwise: the same entry point linked with tests/fuzz/replay_main.cpp; ctest runs it over
-#   every file of tests/fuzz/corpus/NAME/ (the kept corpus and every crash found), so each build
-#   of `make test` (including ASan+UBSan) replays them as regression tests.
+# - With clang and -DMAILTRIXY_FUZZ=ON (`make fuzz`, scripts/fuzz.sh): a libFuzzer binary fuzz_NAME.
+# - Otherwise: the same entry point linked with tests/fuzz/replay_main.cpp; ctest runs it as
+#   fuzz.NAME.replay over every file of tests/fuzz/corpus/NAME/ (the kept corpus) and
+#   tests/fuzz/regressions/NAME/ (every crash ever found, once fixed), so each build of
+#   `make test` (including ASan+UBSan) replays them as regression tests.
 function(mailtrixy_fuzz_target name)
   cmake_parse_arguments(F "" "" "SOURCES;DEPS" ${ARGN})
-  set(corpus ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  # regressions/NAME may not exist yet: the replayer skips a missing directory (so the first
+  # crash file needs no re-run of cmake), but fails when it finds no input at all.
+  set(inputs ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/regressions/${name})
   if(MAILTRIXY_FUZZ)
     add_executable(fuzz_${name} ${F_SOURCES})
     target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
   else()
     add_executable(fuzz_${name} ${F_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
-    add_test(NAME fuzz.${name}.replay COMMAND fuzz_${name} ${corpus})
+    add_test(NAME fuzz.${name}.replay COMMAND fuzz_${name} ${inputs})
     set_tests_properties(fuzz.${name}.replay PROPERTIES LABELS fuzz TIMEOUT 300)
   endif()
   target_link_libraries(fuzz_${name} PRIVATE ${F_DEPS} mailtrixy_warnings)

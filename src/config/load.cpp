@@ -1,5 +1,6 @@
 #include "mailtrixy/config/load.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,12 +12,15 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "files.hpp"
+#include "mailtrixy/config/address_range.hpp"
+#include "mailtrixy/config/reference.hpp"
 #include "values.hpp"
 
 namespace mailtrixy::config {
@@ -32,6 +36,7 @@ struct RawValue {
   bool is_null = false;  // YAML `key:` with no value, `~` or `null`
   bool quoted = false;   // a YAML '...' or "..." scalar, which is a string even if it reads `true`
   bool from_environment = false;
+  std::vector<std::string> items;  // list keys: the entries (a YAML sequence, or comma-separated in the environment)
 };
 
 // Where a value came from, as the prefix of its error lines.
@@ -50,6 +55,7 @@ struct LoadState {
   std::optional<Origin> client_secret_file_origin;  // of the value that won (YAML or environment)
   std::optional<std::string> environment_client_secret;
   std::optional<Origin> environment_client_secret_origin;
+  std::optional<Origin> auth_http_key_file_origin;
 
   void fail(const Origin& origin, const std::string& reason) {
     errors.push_back(origin.prefix + ": " + reason);
@@ -245,6 +251,85 @@ void resolve_client_secret(LoadState& state) {
   }
 }
 
+// ---- the cluster section ---------------------------------------------------------------------
+
+Reason assign_peers(const RawValue& value, std::vector<std::string>& out) {
+  std::vector<std::string> peers;
+  for (const std::string& item : value.items) {
+    auto parsed = detail::parse_http_url(item, "https://10.0.0.2:8443");
+    if (!parsed) return parsed.error().message;
+    if (detail::to_lower_ascii(parsed->scheme) != "https" && detail::to_lower_ascii(parsed->scheme) != "http") {
+      return quote_value(item) + " is not an http(s) URL; write the peer's web base URL such as https://10.0.0.2:8443";
+    }
+    if ((!parsed->path.empty() && parsed->path != "/") || parsed->query || parsed->fragment) {
+      return quote_value(item) +
+             " has a path, query or fragment; write only the peer's web base URL such as https://10.0.0.2:8443";
+    }
+    std::string text = item;
+    while (text.ends_with('/')) text.pop_back();
+    peers.push_back(std::move(text));
+  }
+  out = std::move(peers);
+  return std::nullopt;
+}
+
+Reason assign_address_ranges(const RawValue& value, std::vector<std::string>& out) {
+  for (const std::string& item : value.items) {
+    if (auto parsed = parse_address_range(item); !parsed) return parsed.error().message;
+  }
+  out = value.items;
+  return std::nullopt;
+}
+
+Reason record_auth_http_key_file(const RawValue& value, const Origin& origin, LoadState& state) {
+  if (auto reason = assign_path(value, state.settings.cluster.auth_http_key_file, true, "secrets/auth_http_key")) {
+    return reason;
+  }
+  if (value.text.empty()) {
+    state.auth_http_key_file_origin.reset();
+  } else {
+    state.auth_http_key_file_origin = origin;
+  }
+  return std::nullopt;
+}
+
+// The key file holds one line; like the client secret file, trailing whitespace is trimmed. A key
+// short enough to guess would make the endpoint a password oracle, hence the minimum length.
+void resolve_auth_http_key(LoadState& state) {
+  ClusterSettings& cluster = state.settings.cluster;
+  if (cluster.auth_http_key_file.empty()) {
+    cluster.auth_http_key = Secret<std::string>();
+    return;
+  }
+  const Origin origin = state.auth_http_key_file_origin.value_or(Origin{"cluster.auth_http_key_file"});
+  auto read = detail::read_small_file(cluster.auth_http_key_file, 64 * 1024, "the auth_http key file");
+  if (!read) {
+    state.fail(origin, read.error().message + "; it should hold only the shared key (e.g. openssl rand -hex 32)");
+    return;
+  }
+  std::string content = std::move(read).value();
+  while (!content.empty() && (content.back() == '\n' || content.back() == '\r' || content.back() == ' ' ||
+                              content.back() == '\t')) {
+    content.pop_back();
+  }
+  if (content.find_first_of("\r\n") != std::string::npos) {
+    state.fail(origin, cluster.auth_http_key_file.string() +
+                           " has more than one line; it should hold only the shared key");
+    return;
+  }
+  const bool printable = std::all_of(content.begin(), content.end(), [](char c) {
+    return c > ' ' && c < 127;
+  });
+  if (content.size() < 16 || !printable) {
+    state.fail(origin, cluster.auth_http_key_file.string() +
+                           " must hold at least 16 printable characters without spaces (nginx sends the key in a "
+                           "header); create one with: openssl rand -hex 32 > " +
+                           cluster.auth_http_key_file.string());
+    return;
+  }
+  cluster.auth_http_key = Secret<std::string>(std::move(content));
+}
+
 // ---- the schema ------------------------------------------------------------------------------
 
 constexpr std::string_view kListen = "HOST:PORT";
@@ -255,6 +340,7 @@ constexpr std::string_view kText = "a string";
 constexpr std::string_view kBool = "true or false";
 constexpr std::string_view kSize = "a size in bytes";
 constexpr std::string_view kDuration = "a duration such as 60s";
+constexpr std::string_view kList = "a list such as [a, b]";
 
 const KeySpec kKeys[] = {
     {"", "public_url", kUrl,
@@ -370,6 +456,26 @@ const KeySpec kKeys[] = {
        return assign_duration(v, s.settings.queue.backoff_max);
      }},
 
+    {"cluster", "auth_http_key_file", kPath, &record_auth_http_key_file},
+    {"cluster", "imap_backend", kListenOrEmpty,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_listen(v, s.settings.cluster.imap_backend, "10.0.0.1:1143", true);
+     }},
+    {"cluster", "smtp_backend", kListenOrEmpty,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_listen(v, s.settings.cluster.smtp_backend, "10.0.0.1:1587", true);
+     }},
+    {"cluster", "peers", kList,
+     [](const RawValue& v, const Origin&, LoadState& s) { return assign_peers(v, s.settings.cluster.peers); }},
+    {"cluster", "peer_ca_file", kPath,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_path(v, s.settings.cluster.peer_ca_file, true, "certs/cluster-ca.crt");
+     }},
+    {"cluster", "trusted_proxies", kList,
+     [](const RawValue& v, const Origin&, LoadState& s) {
+       return assign_address_ranges(v, s.settings.cluster.trusted_proxies);
+     }},
+
     {"log", "level", "one of debug, info, warn, error",
      [](const RawValue& v, const Origin&, LoadState& s) -> Reason {
        if (!log::parse_level(v.text, s.settings.log.level)) {
@@ -386,7 +492,8 @@ const KeySpec kKeys[] = {
      }},
 };
 
-constexpr std::string_view kSections[] = {"web", "imap", "smtp", "tls", "microsoft", "admin", "sync", "queue", "log"};
+constexpr std::string_view kSections[] = {"web",  "imap",  "smtp",    "tls", "microsoft", "admin",
+                                          "sync", "queue", "cluster", "log"};
 
 bool is_section(std::string_view name) {
   return std::find(std::begin(kSections), std::end(kSections), name) != std::end(kSections);
@@ -458,7 +565,7 @@ std::string unknown_key_reason(std::string_view section, std::string_view name) 
   std::string reason = "unknown key";
   if (!best.empty()) reason += "; did you mean " + best + "?";
   if (section.empty()) {
-    reason += " (top-level keys: public_url, data_dir, web, imap, smtp, tls, microsoft, admin, sync, queue, log)";
+    reason += " (top-level keys: public_url, data_dir, web, imap, smtp, tls, microsoft, admin, sync, queue, cluster, log)";
   } else {
     reason += " (the " + std::string(section) + " section has: " + keys_of(section) + ")";
   }
@@ -511,7 +618,12 @@ class YamlWalker {
         continue;
       }
       const std::string& name = key.Scalar();
-      const std::string key_path = dotted(section, name);
+      // A quoted YAML key may hold line breaks: such a key is shown escaped, so that each problem
+      // stays one line (found by tests/fuzz/config_yaml).
+      const bool printable = std::none_of(name.begin(), name.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      });
+      const std::string key_path = dotted(section, printable ? name : quote_value(name));
       const Origin origin{at(key.Mark()) + key_path};
 
       const auto [previous, inserted] = first_line.emplace(name, key.Mark().line + 1);
@@ -536,6 +648,10 @@ class YamlWalker {
         state_.fail(origin, unknown_key_reason(section, name));
         continue;
       }
+      if (spec->expected == kList) {
+        walk_list(value, *spec, origin);
+        continue;
+      }
       if (value.IsMap() || value.IsSequence()) {
         state_.fail(origin, "expected " + std::string(spec->expected) + ", got " + describe(value));
         continue;
@@ -550,6 +666,28 @@ class YamlWalker {
       }
       if (auto reason = spec->apply(raw, origin, state_)) state_.fail(origin, *reason);
     }
+  }
+
+  // `key:` and `key: []` are the empty list; every entry must be a plain value.
+  void walk_list(const YAML::Node& value, const KeySpec& spec, const Origin& origin) {
+    RawValue raw;
+    if (!value.IsNull()) {
+      if (!value.IsSequence()) {
+        state_.fail(origin, "expected " + std::string(spec.expected) + ", got " + describe(value) +
+                                " (write a single entry as [" +
+                                (value.IsScalar() ? value.Scalar() : std::string("entry")) + "])");
+        return;
+      }
+      for (const auto& item : value) {
+        if (!item.IsScalar() || item.Scalar().empty()) {
+          state_.fail(origin, "every entry must be a plain non-empty value, got " + describe(item));
+          return;
+        }
+        raw.items.push_back(item.Scalar());
+      }
+    }
+    raw.is_null = value.IsNull();
+    if (auto reason = spec.apply(raw, origin, state_)) state_.fail(origin, *reason);
   }
 
   // Only string-like keys read `key:` as ""; a missing number or boolean is more likely a mistake.
@@ -570,6 +708,19 @@ void apply_environment(const Environment& environment, LoadState& state) {
     RawValue raw;
     raw.text = std::move(*text);
     raw.from_environment = true;
+    if (spec.expected == kList) {
+      // Comma-separated: "https://10.0.0.2:8443,https://10.0.0.3:8443"; "" is the empty list.
+      std::size_t start = 0;
+      while (start <= raw.text.size()) {
+        std::size_t comma = raw.text.find(',', start);
+        if (comma == std::string::npos) comma = raw.text.size();
+        std::string item = raw.text.substr(start, comma - start);
+        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (!item.empty()) raw.items.push_back(std::move(item));
+        start = comma + 1;
+      }
+    }
     const Origin origin{"environment variable " + variable};
     if (auto reason = spec.apply(raw, origin, state)) state.fail(origin, *reason);
   }
@@ -601,6 +752,8 @@ void resolve_paths(LoadState& state) {
   s.tls.key = resolve(state.config_dir, s.tls.key);
   s.microsoft.client_secret_file = resolve(state.config_dir, s.microsoft.client_secret_file);
   s.microsoft.ca_file = resolve(state.config_dir, s.microsoft.ca_file);
+  s.cluster.auth_http_key_file = resolve(state.config_dir, s.cluster.auth_http_key_file);
+  s.cluster.peer_ca_file = resolve(state.config_dir, s.cluster.peer_ca_file);
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -630,6 +783,38 @@ Environment process_environment() {
   };
 }
 
+namespace {
+
+// Where the first two documents of a YAML text start, read with yaml-cpp's event parser. Needed
+// because YAML::LoadAll() never returns for some malformed text: a stray ',' at the top level
+// makes yaml-cpp 0.7 report empty documents forever without consuming anything, until memory
+// runs out (found by tests/fuzz/config_yaml). Counting stops at two documents.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+DocumentStarts first_two_documents(const std::string& yaml) {
+  std::istringstream input(yaml);
+  YAML::Parser parser(input);
+  DocumentStarts starts;
+  while (starts.starts.size() < 2 && parser.HandleNextDocument(starts)) {
+  }
+  return starts;
+}
+
+}  // namespace
+
 Result<Settings> load_from_string(std::string_view yaml, const std::filesystem::path& config_path,
                                   const Environment& environment) {
   LoadState state;
@@ -641,24 +826,32 @@ Result<Settings> load_from_string(std::string_view yaml, const std::filesystem::
   const std::string file_label = config_path.string();
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    const std::string text(yaml);
+    const DocumentStarts starts = first_two_documents(text);
+    if (starts.starts.size() > 1 && starts.starts[1].pos == starts.starts[0].pos) {
+      const YAML::Mark& stuck = starts.starts[0];
+      return make_error(file_label + ":" + std::to_string(stuck.line + 1) +
+                        ": malformed YAML: the parser cannot get past column " + std::to_string(stuck.column + 1) +
+                        " (a ',' outside [...] or {...} does this); remove it or quote the value");
+    }
+    if (starts.starts.size() > 1) {
+      const YAML::Mark& second = starts.starts[1];
+      return make_error(file_label + ":" + std::to_string(second.line + 1) +
+                        ": the file holds more than one YAML document (separated by ---); keep only one");
+    }
+    if (!starts.starts.empty()) documents.push_back(YAML::Load(text));
   } catch (const YAML::Exception& e) {
     const std::string line = e.mark.is_null() ? std::string() : ":" + std::to_string(e.mark.line + 1);
     return make_error(
         file_label + line + ": malformed YAML: " + e.msg +
         (e.mark.is_null() ? std::string() : " (column " + std::to_string(e.mark.column + 1) + ")"));
   }
-  if (documents.size() > 1) {
-    const YAML::Mark second = documents[1].Mark();
-    return make_error(file_label +
-                      (second.is_null() ? std::string() : ":" + std::to_string(second.line + 1)) +
-                      ": the file holds more than one YAML document (separated by ---); keep only one");
-  }
 
   if (!documents.empty()) YamlWalker(file_label, state).walk_document(documents.front());
   apply_environment(environment, state);
   resolve_paths(state);
   if (state.errors.empty()) resolve_client_secret(state);
+  if (state.errors.empty()) resolve_auth_http_key(state);
 
   if (!state.errors.empty()) return make_error(join_lines(state.errors));
   return std::move(state.settings);
@@ -692,6 +885,12 @@ Result<Settings> load(const std::filesystem::path& config_path, const Environmen
 
 Result<Settings> load(const std::filesystem::path& config_path) {
   return load(config_path, process_environment());
+}
+
+std::vector<std::string> known_keys() {
+  std::vector<std::string> keys;
+  for (const KeySpec& key : kKeys) keys.push_back(dotted(key.section, key.name));
+  return keys;
 }
 
 }  // namespace mailtrixy::config

@@ -20,22 +20,28 @@ int main(int argc, char** argv) {
     const std::filesystem::path path(argv[i]);
     if (std::filesystem::is_directory(path)) {
       for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
-        if (entry.is_regular_file()) inputs.push_back(entry.path());
+        if (entry.is_regular_file() && !entry.path().filename().string().starts_with('.')) {
+          inputs.push_back(entry.path());
+        }
       }
     } else if (std::filesystem::exists(path)) {
       inputs.push_back(path);
     } else {
-      std::fprintf(stderr, "no such input: %s\n", path.c_str());
-      return 2;
+      std::fprintf(stderr, "skipped %s: it does not exist\n", path.c_str());
     }
   }
   std::sort(inputs.begin(), inputs.end());
   if (inputs.empty()) {
-    std::fprintf(stderr, "no inputs: give the corpus directory of this target\n");
+    std::fprintf(stderr, "no inputs: give the corpus directory of this target (tests/fuzz/corpus/NAME)\n");
     return 2;
   }
   for (const auto& path : inputs) {
+    std::fprintf(stderr, "%s\n", path.c_str());
     std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      std::fprintf(stderr, "cannot read %s\n", path.c_str());
+      return 2;
+    }
     const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   }
