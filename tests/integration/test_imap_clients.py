@@ -1,6 +1,9 @@
 """Real IMAP clients against `mailtrixy serve` signed in to the emulator, each result checked on the
 Microsoft side through Graph.
 
+The mbsync and mutt configurations are docs/clients/mbsyncrc and docs/clients/muttrc, the files
+docs/clients.md shows, with their placeholders filled in.
+
 - mbsync (Debian isync): a full two-way sync of INBOX and Projects into a Maildir over implicit TLS
   (the bridge's certificate pinned), then flag changes both ways (\\Seen set locally reaches
   isRead; isRead set at Microsoft reaches the local file name) and a new local message uploaded
@@ -19,6 +22,7 @@ import time
 import unittest
 
 from harness import TestCase
+import client_configs
 import imap_harness as H
 import signin_harness as S
 
@@ -90,34 +94,15 @@ class MbsyncTest(TestCase):
         os.makedirs(local)
         config = self.home.file("mbsyncrc")
         with open(config, "w") as f:
-            f.write(f"""\
-IMAPAccount bridge
-Host 127.0.0.1
-Port {world.imaps_port}
-User {S.USER}
-Pass "{world.password}"
-SSLType IMAPS
-CertificateFile {world.cert()}
-AuthMechs LOGIN
-Timeout 60
-
-IMAPStore remote
-Account bridge
-
-MaildirStore local
-Path {local}/
-Inbox {local}/INBOX
-SubFolders Verbatim
-
-Channel everything
-Far :remote:
-Near :local:
-Patterns INBOX Projects
-Create Near
-Sync All
-Expunge None
-SyncState *
-""")
+            f.write(client_configs.render("mbsyncrc", {
+                "127.0.0.1\nPort 1993": f"127.0.0.1\nPort {world.imaps_port}",
+                "you@outlook.com": S.USER,
+                "~/.mailtrixy-password": client_configs.write_password_file(self.home.file("password"),
+                                                                            world.password),
+                "~/.mailtrixy/server.crt": world.cert(),
+                "~/Mail/outlook": local,
+                "Patterns *": "Patterns INBOX Projects",
+            }))
         run_mbsync(config)
         inbox = maildir_messages(os.path.join(local, "INBOX"))
         self.assertEqual(sorted(inbox), ["inbox 1", "inbox 2", "inbox 3"])
@@ -169,22 +154,21 @@ class MuttTest(TestCase):
         world = H.start_world(self, inbox=3, projects=1)
         rc = self.home.file("muttrc")
         with open(rc, "w") as f:
-            f.write(f"""\
-set imap_user = "{S.USER}"
-set imap_pass = "{world.password}"
-set folder = "imaps://127.0.0.1:{world.imaps_port}/"
-set spoolfile = "+INBOX"
-set certificate_file = "{self.home.file('mutt_certificates')}"
-set ssl_verify_host = no
+            f.write(client_configs.render("muttrc", {
+                "you@outlook.com": S.USER,
+                "BRIDGE-PASSWORD": world.password,
+                "127.0.0.1:1993": f"127.0.0.1:{world.imaps_port}",
+                "~/.mailtrixy/server.crt": self.home.file("mutt_certificates"),
+            }))
+            # Batch mode only: no caches, no prompts, no background checks, quit without asking.
+            f.write("""\
 set header_cache = ""
 set message_cachedir = ""
-set record = ""
 set move = no
 set delete = yes
 set quit = yes
 set confirmappend = no
 set confirmcreate = no
-set imap_check_subscribed = no
 set mail_check = 3600
 set timeout = 3600
 set sort = date

@@ -27,6 +27,7 @@ import unittest
 import uuid
 
 from harness import TempHome
+import client_configs
 import signin_harness as S
 
 MAX_MESSAGE_BYTES = 300_000
@@ -379,17 +380,21 @@ class SmtpTest(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("msmtp"), "msmtp is not installed (scripts/deps.sh)")
     def test_msmtp_starttls(self):
+        # docs/clients/msmtprc, the file docs/clients.md shows, with its placeholders filled in.
         config = self.home.file("msmtprc")
         with open(config, "w") as f:
-            f.write("# empty: everything is on the command line\n")
+            f.write(client_configs.render("msmtprc", {
+                "port 1587": f"port {self.world.smtp_port}",
+                "you@outlook.com": S.USER,
+                "~/.mailtrixy-password": client_configs.write_password_file(self.home.file("password"),
+                                                                            self.password),
+                "~/.mailtrixy/server.crt": self.cert,
+            }))
         os.chmod(config, 0o600)
         token = self.token()
         with open(self.write_message_file(token), "rb") as message:
             result = subprocess.run(
-                ["msmtp", f"--file={config}", "--host=127.0.0.1", f"--port={self.world.smtp_port}", "--tls=on",
-                 "--tls-starttls=on", f"--tls-trust-file={self.cert}", "--auth=plain", f"--user={S.USER}",
-                 f"--passwordeval=printf %s '{self.password}'", f"--from={S.USER}", "bob@example.com",
-                 "dave@example.com"],
+                ["msmtp", f"--file={config}", "--account=mailtrixy", "bob@example.com", "dave@example.com"],
                 stdin=message, capture_output=True, timeout=120)
         self.assertEqual(result.returncode, 0, (result.stdout + result.stderr).decode(errors="replace"))
         recipients, _ = self.wait_sent(token)
