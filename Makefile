@@ -6,7 +6,7 @@ CONFIG    ?= config/mailtrixy.yaml
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean demo browser-deps
+.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean demo browser-deps soak chaos
 
 all: build
 
@@ -41,11 +41,13 @@ tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/
 
 browser-deps: tests/browser/node_modules/.package-lock.json
 
-# Every test, in the normal build and again under ASan+UBSan.
+# Every test, in the normal build and again under ASan+UBSan, then every fuzz target briefly
+# (FUZZ_TEST_SECONDS each, default 10, on a scratch copy of its corpus; scripts/fuzz.sh --brief).
 test: build build-asan browser-deps
 	ctest --test-dir build $(CTEST_ARGS) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan $(CTEST_ARGS) -j $(JOBS)
+	scripts/fuzz.sh --brief
 
 test-unit: build
 	ctest --test-dir build $(CTEST_ARGS) -j $(JOBS) -L unit
@@ -53,7 +55,19 @@ test-unit: build
 bench: build
 	tests/bench/run.sh build
 
-# Every fuzz target with libFuzzer for FUZZ_SECONDS each (default 60); see scripts/fuzz.sh.
+# Load and soak (docs/soak.md): 1,000 IMAP connections and 10 SMTP senders against the emulator,
+# SOAK_SECONDS (default 600) long; SOAK_CONNECTIONS, SOAK_ACCOUNTS, SOAK_SMTP_SENDERS scale it.
+soak: build
+	python3 tests/soak/soak.py --build build
+
+# Crash and Graph-fault testing (docs/chaos.md): CHAOS_ROUNDS kill -9 rounds (default 30; CHAOS_SEED
+# repeats a sequence), then every Graph fault against every operation.
+chaos: build
+	python3 tests/chaos/chaos.py --build-dir build $(if $(CHAOS_ROUNDS),--rounds $(CHAOS_ROUNDS)) \
+	  $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
+
+# Every fuzz target with libFuzzer for FUZZ_SECONDS each (default 60), merging what adds coverage
+# into tests/fuzz/corpus/; see scripts/fuzz.sh and docs/fuzzing.md.
 fuzz: deps
 	scripts/fuzz.sh
 

@@ -13,6 +13,8 @@ packages=(
   chromium
   dovecot-imapd  # the baseline IMAP server of tests/integration/test_mime_dovecot.py and the IMAP benchmarks
   isync mutt  # IMAP clients for tests/integration/test_imap*.py
+  nginx libnginx-mod-mail  # the mail proxy in front of two bridges in tests/integration/test_mail_proxy.py
+  systemd  # systemd-analyze verify/security on dist/systemd/mailtrixy.service (tests/integration/test_install.py)
 )
 # Node.js and npm run the browser test (tests/browser). A Node.js from elsewhere (e.g. NodeSource,
 # which bundles npm) is fine; only when npm is missing altogether are Debian's packages installed.
