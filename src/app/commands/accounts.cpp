@@ -7,7 +7,6 @@
 
 #include "mailtrixy/auth/accounts.hpp"
 
-#include <rapidjson/document.h>
 
 #include <cstdio>
 #include <ctime>
@@ -15,10 +14,10 @@
 #include <vector>
 
 #include "../command.hpp"
+#include "../control_client.hpp"
 #include "../startup.hpp"
 #include "mailtrixy/base/log.hpp"
 #include "mailtrixy/net/http_client.hpp"
-#include "mailtrixy/web/control.hpp"
 
 namespace mailtrixy::app {
 namespace {
@@ -196,53 +195,15 @@ int change_locally(store::Store& store, Change change, const std::string& addres
 
 // The bridge holds the database: ask it to make the change.
 int change_through_bridge(const config::Settings& settings, Change change, const std::string& address) {
-  auto endpoint = web::read_control_file(settings.data_dir);
-  if (!endpoint) {
-    print_error(
-        "the database is in use by another process, but no running bridge's control file was found (" +
-        endpoint.error().message + "); stop that process and try again");
-    return kRuntimeFailure;
-  }
-  auto client = net::HttpClient::create();
-  if (!client) {
-    print_error(client.error().message);
-    return kRuntimeFailure;
-  }
-  net::HttpClientRequest request;
-  request.method = "POST";
-  request.url = endpoint->url + "/_control/accounts/" + net::url_encode_component(address) +
-                (change == Change::remove ? "/remove" : "/reset-password");
-  request.headers.emplace_back("Authorization", "Bearer " + endpoint->token.reveal());
-  request.timeout = std::chrono::seconds(30);
-  auto response = (*client)->send(request);
-  if (!response) {
-    print_error("the bridge is running but its control endpoint does not answer (" +
-                response.error().message +
-                "); wait until it has started, or stop it and run this command again");
-    return kRuntimeFailure;
-  }
-  rapidjson::Document body;
-  body.Parse(response->body.data(), response->body.size());
-  const bool is_object = !body.HasParseError() && body.IsObject();
-  auto field = [&](const char* name) -> std::string {
-    return is_object && body.HasMember(name) && body[name].IsString() ? body[name].GetString()
-                                                                      : std::string();
-  };
-  if (response->status != 200) {
-    const std::string why =
-        field("error").empty() ? "HTTP " + std::to_string(response->status) : field("error");
-    if (response->status == 401) {
-      print_error("the running bridge refused the control token (" + why +
-                  "); the control file may be left over from an earlier run: restart the bridge");
-    } else {
-      print_error(why);
-    }
-    return kRuntimeFailure;
-  }
+  auto reply = call_running_bridge(settings,
+                                   "/_control/accounts/" + net::url_encode_component(address) +
+                                       (change == Change::remove ? "/remove" : "/reset-password"),
+                                   {}, std::chrono::seconds(30));
+  if (!reply) return kRuntimeFailure;
   if (change == Change::remove) {
-    std::printf("Removed %s and all its data from the bridge.\n", field("address").c_str());
+    std::printf("Removed %s and all its data from the bridge.\n", reply->field("address").c_str());
   } else {
-    report_new_password(field("address"), field("password"));
+    report_new_password(reply->field("address"), reply->field("password"));
   }
   return kSuccess;
 }

@@ -7,7 +7,6 @@
 // RocksDB secondary cannot.
 
 #include <fcntl.h>
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sys/stat.h>
@@ -25,10 +24,9 @@
 
 #include "../backup.hpp"
 #include "../command.hpp"
+#include "../control_client.hpp"
 #include "../startup.hpp"
-#include "mailtrixy/net/http_client.hpp"
 #include "mailtrixy/store/master_key.hpp"
-#include "mailtrixy/web/control.hpp"
 
 namespace mailtrixy::app {
 namespace {
@@ -90,17 +88,6 @@ Result<void> copy_master_key(const std::filesystem::path& from, const std::files
 }
 
 int backup_through_bridge(const config::Settings& settings, const BackupRequest& request) {
-  auto endpoint = web::read_control_file(settings.data_dir);
-  if (!endpoint) {
-    print_error("the database is in use by another process, but no running bridge's control file was found (" +
-                endpoint.error().message + "); stop that process and try again");
-    return kRuntimeFailure;
-  }
-  auto client = net::HttpClient::create();
-  if (!client) {
-    print_error(client.error().message);
-    return kRuntimeFailure;
-  }
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();
@@ -109,42 +96,11 @@ int backup_through_bridge(const config::Settings& settings, const BackupRequest&
   writer.Key("include_master_key");
   writer.Bool(request.include_master_key);
   writer.EndObject();
-
-  net::HttpClientRequest http_request;
-  http_request.method = "POST";
-  http_request.url = endpoint->url + "/_control/backup";
-  http_request.headers.emplace_back("Authorization", "Bearer " + endpoint->token.reveal());
-  http_request.headers.emplace_back("Content-Type", "application/json");
-  http_request.body = std::string(buffer.GetString(), buffer.GetSize());
   // Flushing and linking is quick; copying across filesystems takes as long as the data needs.
-  http_request.timeout = std::chrono::minutes(30);
-  auto response = (*client)->send(http_request);
-  if (!response) {
-    print_error("the bridge is running but its control endpoint does not answer (" + response.error().message +
-                "); wait until it has started, or stop it and run this command again");
-    return kRuntimeFailure;
-  }
-  rapidjson::Document body;
-  body.Parse(response->body.data(), response->body.size());
-  auto field = [&](const char* name) -> std::string {
-    return !body.HasParseError() && body.IsObject() && body.HasMember(name) && body[name].IsString()
-               ? body[name].GetString()
-               : std::string();
-  };
-  if (response->status != 200) {
-    const std::string why = field("error").empty() ? "HTTP " + std::to_string(response->status) : field("error");
-    if (response->status == 401) {
-      print_error("the running bridge refused the control token (" + why +
-                  "); the control file may be left over from an earlier run: restart the bridge");
-    } else if (response->status == 404) {
-      print_error("the running bridge does not offer backups (" + why + "); it is older than this command: "
-                  "upgrade and restart it, or stop it and run this command again");
-    } else {
-      print_error(why);
-    }
-    return kRuntimeFailure;
-  }
-  std::printf("%s\n", field("result").c_str());
+  auto reply = call_running_bridge(settings, "/_control/backup", std::string(buffer.GetString(), buffer.GetSize()),
+                                   std::chrono::minutes(30));
+  if (!reply) return kRuntimeFailure;
+  std::printf("%s\n", reply->field("result").c_str());
   return kSuccess;
 }
 

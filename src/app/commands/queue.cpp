@@ -5,7 +5,6 @@
 // through its loopback control endpoint, whose outbox owns the queue
 // (docs/adr/0004-cli-while-running.md).
 
-#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +13,10 @@
 #include <string>
 
 #include "../command.hpp"
+#include "../control_client.hpp"
 #include "../startup.hpp"
 #include "mailtrixy/net/http_client.hpp"
 #include "mailtrixy/outbox/outbox.hpp"
-#include "mailtrixy/web/control.hpp"
 
 namespace mailtrixy::app {
 namespace {
@@ -90,46 +89,10 @@ int change_locally(store::Store& store, const std::string& action, const std::st
 }
 
 int change_through_bridge(const config::Settings& settings, const std::string& action, const std::string& id) {
-  auto endpoint = web::read_control_file(settings.data_dir);
-  if (!endpoint) {
-    print_error("the database is in use by another process, but no running bridge's control file was found (" +
-                endpoint.error().message + "); stop that process and try again");
-    return kRuntimeFailure;
-  }
-  auto client = net::HttpClient::create();
-  if (!client) {
-    print_error(client.error().message);
-    return kRuntimeFailure;
-  }
-  net::HttpClientRequest request;
-  request.method = "POST";
-  request.url = endpoint->url + "/_control/queue/" + net::url_encode_component(id) + "/" + action;
-  request.headers.emplace_back("Authorization", "Bearer " + endpoint->token.reveal());
-  request.timeout = std::chrono::seconds(30);
-  auto response = (*client)->send(request);
-  if (!response) {
-    print_error("the bridge is running but its control endpoint does not answer (" + response.error().message +
-                "); wait until it has started, or stop it and run this command again");
-    return kRuntimeFailure;
-  }
-  rapidjson::Document body;
-  body.Parse(response->body.data(), response->body.size());
-  auto field = [&](const char* name) -> std::string {
-    return !body.HasParseError() && body.IsObject() && body.HasMember(name) && body[name].IsString()
-               ? body[name].GetString()
-               : std::string();
-  };
-  if (response->status != 200) {
-    const std::string why = field("error").empty() ? "HTTP " + std::to_string(response->status) : field("error");
-    if (response->status == 401) {
-      print_error("the running bridge refused the control token (" + why +
-                  "); the control file may be left over from an earlier run: restart the bridge");
-    } else {
-      print_error(why);
-    }
-    return kRuntimeFailure;
-  }
-  std::printf("%s\n", field("result").c_str());
+  auto reply = call_running_bridge(settings, "/_control/queue/" + net::url_encode_component(id) + "/" + action, {},
+                                   std::chrono::seconds(30));
+  if (!reply) return kRuntimeFailure;
+  std::printf("%s\n", reply->field("result").c_str());
   return kSuccess;
 }
 
