@@ -309,6 +309,21 @@ class Ledger:
         self.removable = set()           # (folder, UID)s a MOVE/EXPUNGE took: they may disappear
         self.lock = threading.Lock()
 
+    def in_flight(self, mid, sent=False):
+        """A message handed to the bridge, not yet answered: a kill now allows at most one copy
+        (and, for SMTP, at most one send)."""
+        self.may_exist.add(mid)
+        if sent:
+            self.may_send.add(mid)
+
+    def accepted(self, mid, sent=False):
+        """The bridge answered OK/250 for it: exactly one copy (and exactly one send) from now on."""
+        self.may_exist.discard(mid)
+        self.must_exist.add(mid)
+        if sent:
+            self.may_send.discard(mid)
+            self.must_send.add(mid)
+
     def promise(self, folder, uidvalidity, uid, mid, label):
         """An APPENDUID/COPYUID the bridge answered: that UID is the message's from now on."""
         with self.lock:
@@ -587,11 +602,10 @@ class KillRounds:
             for tag, n in batch:
                 mid = message_id(tag, n)
                 state["in_flight"] = f"APPEND {mid}"
-                self.ledger.may_exist.add(mid)
+                self.ledger.in_flight(mid)
                 typ, data = client.append('"Chaos"', None, None, message(tag, n).encode())
                 if typ == "OK":
-                    self.ledger.may_exist.discard(mid)
-                    self.ledger.must_exist.add(mid)
+                    self.ledger.accepted(mid)
                     state["done"].append(mid)
                     code = re.search(rb"APPENDUID (\d+) (\d+)", b" ".join(d for d in data if isinstance(d, bytes)))
                     if code:
@@ -663,16 +677,12 @@ class KillRounds:
             for tag, n in batch:
                 mid = message_id(tag, n)
                 state["in_flight"] = f"SMTP DATA {mid}"
-                self.ledger.may_send.add(mid)
-                self.ledger.may_exist.add(mid)  # Microsoft's copy in Sent Items
+                self.ledger.in_flight(mid, sent=True)  # exists: Microsoft's copy in Sent Items
                 client.mail(S.USER)
                 client.rcpt(RECIPIENT)
                 code, reply = client.data(message(tag, n).encode())
                 if code == 250:
-                    self.ledger.may_send.discard(mid)
-                    self.ledger.must_send.add(mid)
-                    self.ledger.may_exist.discard(mid)
-                    self.ledger.must_exist.add(mid)
+                    self.ledger.accepted(mid, sent=True)
                     state["done"].append(mid)
                 else:
                     self.report.notes.append(f"{label}: DATA {mid} answered {code} {reply!r}")

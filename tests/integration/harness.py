@@ -18,18 +18,19 @@ import unittest
 BIN = os.environ.get("MAILTRIXY_BIN", os.path.join(os.path.dirname(__file__), "../../build/mailtrixy"))
 SOURCE_DIR = os.environ.get("MAILTRIXY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 
-# A config that can start anywhere: only the web listener on an ephemeral port, nothing shared.
+# A config that can start anywhere: the web listener (and, when asked, the four mail listeners)
+# on ephemeral ports, nothing shared.
 BASE_CONFIG = """\
 public_url: https://localhost:8443
 data_dir: var
 web:
   listen: 127.0.0.1:0
 imap:
-  listen: ""
-  tls_listen: ""
+  listen: {mail_listen}
+  tls_listen: {mail_listen}
 smtp:
-  listen: ""
-  tls_listen: ""
+  listen: {mail_listen}
+  tls_listen: {mail_listen}
 tls:
   cert: certs/server.crt
   key: certs/server.key
@@ -52,9 +53,10 @@ class TempHome:
     def file(self, *parts):
         return os.path.join(self.path, *parts)
 
-    def write_config(self, text=None, log_format="text", secret=TEST_SECRET):
+    def write_config(self, text=None, log_format="text", secret=TEST_SECRET, mail_listeners=False):
         if text is None:
-            text = BASE_CONFIG.format(secret=secret, log_format=log_format)
+            text = BASE_CONFIG.format(secret=secret, log_format=log_format,
+                                      mail_listen="127.0.0.1:0" if mail_listeners else '""')
         path = self.file("mailtrixy.yaml")
         with open(path, "w") as f:
             f.write(textwrap.dedent(text))
@@ -143,6 +145,42 @@ class TestCase(unittest.TestCase):
         bridge = Bridge(config_path or self.home.write_config(), env=env)
         self.addCleanup(bridge.kill)
         return bridge
+
+
+class SharedWorldTestCase(unittest.TestCase):
+    """Tests that share one world (emulator, bridge, clients: anything with close()) per class,
+    because starting it costs seconds. Subclasses say how to build it (no processes yet) and how
+    to start it; a failed start closes what it began and removes the temp home."""
+
+    @classmethod
+    def make_world(cls, home):
+        raise NotImplementedError(cls.__name__ + " must say which world it shares")
+
+    @classmethod
+    def start_world(cls, world):
+        world.start()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.home = TempHome()
+        try:
+            cls.world = cls.make_world(cls.home)
+        except BaseException:
+            cls.home.cleanup()
+            raise
+        try:
+            cls.start_world(cls.world)
+        except BaseException:
+            cls.world.close()
+            cls.home.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.world.close()
+        finally:
+            cls.home.cleanup()
 
 
 # ---- the emulator ---------------------------------------------------------------------------

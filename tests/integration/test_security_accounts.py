@@ -137,27 +137,16 @@ def smtp_auth(world, user, password, source="127.0.0.1", mechanism="PLAIN"):
             pass
 
 
-class AccountsSecurityTest(unittest.TestCase):
+class AccountsSecurityTest(harness.SharedWorldTestCase):
     @classmethod
-    def setUpClass(cls):
-        cls.home = harness.TempHome()
-        alice_seed = seed_dir(cls.home, "alice", ALICE, 3)
-        bob_seed = seed_dir(cls.home, "bob", BOB, 2)
-        cls.world = TwoAccountWorld(cls.home, emulator_args=["--seed", f"{ALICE}={alice_seed}",
-                                                             "--seed", f"{BOB}={bob_seed}"])
-        try:
-            cls.world.start_both()
-        except BaseException:
-            cls.world.close()
-            cls.home.cleanup()
-            raise
+    def make_world(cls, home):
+        alice_seed = seed_dir(home, "alice", ALICE, 3)
+        bob_seed = seed_dir(home, "bob", BOB, 2)
+        return TwoAccountWorld(home, emulator_args=["--seed", f"{ALICE}={alice_seed}", "--seed", f"{BOB}={bob_seed}"])
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.world.close()
-        finally:
-            cls.home.cleanup()
+    def start_world(cls, world):
+        world.start_both()
 
     def password(self, address):
         return self.world.passwords[address]

@@ -81,7 +81,7 @@ class AdminBruteForceTest(unittest.TestCase):
 
 class HstsTest(harness.TestCase):
     def test_hsts_for_a_real_host_name(self):
-        config = harness.BASE_CONFIG.format(secret=harness.TEST_SECRET, log_format="text").replace(
+        config = harness.BASE_CONFIG.format(secret=harness.TEST_SECRET, log_format="text", mail_listen='""').replace(
             "public_url: https://localhost:8443", "public_url: https://mail.example.org")
         bridge = self.start_bridge(self.home.write_config(config))
         url = bridge.web_url()

@@ -12,27 +12,6 @@ import unittest
 
 import harness
 
-CONFIG = """\
-public_url: https://localhost:8443
-data_dir: var
-web:
-  listen: 127.0.0.1:0
-imap:
-  listen: 127.0.0.1:0
-  tls_listen: 127.0.0.1:0
-smtp:
-  listen: 127.0.0.1:0
-  tls_listen: 127.0.0.1:0
-tls:
-  cert: certs/server.crt
-  key: certs/server.key
-microsoft:
-  client_id: 6731de76-14a6-49ae-97bc-6eba6914391e
-  client_secret: {secret}
-log:
-  level: info
-"""
-
 # Suites a TLS 1.2 server must never pick: CBC with SHA-1 or SHA-256 MACs (no AEAD, Lucky13-style
 # padding oracles), no forward secrecy, anonymous key exchange (no authentication), NULL
 # encryption, 3DES (Sweet32), RC4, export grade. The bridge's certificate is ECDSA, so the
@@ -73,7 +52,7 @@ class TlsPolicyTest(harness.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.home = harness.TempHome()
-        bridge = harness.Bridge(cls.home.write_config(CONFIG.format(secret=harness.TEST_SECRET)))
+        bridge = harness.Bridge(cls.home.write_config(mail_listeners=True))
         cls.bridge = bridge
         web = int(bridge.web_url().rsplit(":", 1)[1])
         imap = int(bridge.wait_for_log(r"imap listening\W.*?address=127\.0\.0\.1:(\d+)").group(1))

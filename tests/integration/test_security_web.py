@@ -29,26 +29,16 @@ REDIRECT_PARAMETERS = ["next", "return_to", "returnTo", "redirect", "redirect_ur
                        "dest", "state", "login_hint"]
 
 
-class WebSecurityTest(unittest.TestCase):
+class WebSecurityTest(harness.SharedWorldTestCase):
     @classmethod
-    def setUpClass(cls):
-        cls.home = harness.TempHome()
+    def make_world(cls, home):
         hostile = [arg for address, password in HOSTILE_USERS for arg in ("--user", f"{address}:{password}")]
-        cls.world = S.SignInWorld(cls.home, emulator_args=hostile)
-        try:
-            cls.world.start_bridge()
-        except BaseException:
-            cls.world.close()
-            cls.home.cleanup()
-            raise
-        cls.url = cls.world.public_url
+        return S.SignInWorld(home, emulator_args=hostile)
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.world.close()
-        finally:
-            cls.home.cleanup()
+    def start_world(cls, world):
+        world.start_bridge()
+        cls.url = world.public_url
 
     def admin_browser(self):
         browser = self.world.browser()

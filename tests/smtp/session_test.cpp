@@ -14,24 +14,9 @@ namespace {
 using testing::FakeLogins;
 using testing::kPassword;
 using testing::kUser;
+using testing::lines_of;
 using testing::plain_credentials;
 using testing::RecordingQueue;
-
-// Reply lines of one chunk of output, without CRLF.
-std::vector<std::string> lines_of(const std::string& out) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    const std::size_t end = out.find("\r\n", start);
-    if (end == std::string::npos) {
-      lines.push_back(out.substr(start));
-      break;
-    }
-    lines.push_back(out.substr(start, end - start));
-    start = end + 2;
-  }
-  return lines;
-}
 
 class SmtpSession : public ::testing::Test {
  protected:

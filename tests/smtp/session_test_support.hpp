@@ -66,4 +66,20 @@ inline std::string plain_credentials(std::string_view user = kUser, std::string_
   return crypto::base64_encode(raw);
 }
 
+// The reply lines in one chunk of session output, without their CRLF.
+inline std::vector<std::string> lines_of(const std::string& out) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    const std::size_t end = out.find("\r\n", start);
+    if (end == std::string::npos) {
+      lines.push_back(out.substr(start));
+      break;
+    }
+    lines.push_back(out.substr(start, end - start));
+    start = end + 2;
+  }
+  return lines;
+}
+
 }  // namespace mailtrixy::smtp::testing

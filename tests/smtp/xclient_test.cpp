@@ -16,19 +16,8 @@ namespace {
 using testing::FakeLogins;
 using testing::kAccountKey;
 using testing::kUser;
+using testing::lines_of;
 using testing::RecordingQueue;
-
-std::vector<std::string> lines_of(const std::string& out) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    const std::size_t end = out.find("\r\n", start);
-    lines.push_back(out.substr(start, end - start));
-    if (end == std::string::npos) break;
-    start = end + 2;
-  }
-  return lines;
-}
 
 class Xclient : public ::testing::Test {
  protected:
