@@ -2,7 +2,9 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <sys/stat.h>
 #include <rocksdb/write_batch.h>
@@ -70,6 +72,19 @@ std::string prefix_successor(std::string_view prefix) {
   return bound;
 }
 
+// Hot records (UID maps, flags, folder state) stay decoded in memory; 32 MiB holds the working
+// set of the 100,000-message benchmark folder with room to spare.
+constexpr std::size_t kBlockCacheBytes = 32 << 20;
+
+// Message bodies are read once per client download and cached by the IMAP layer above; letting
+// them into the block cache would push out the small, hot records (UID maps, flags, folder
+// state) that every command reads.
+rocksdb::ReadOptions read_options_for(Family family) {
+  rocksdb::ReadOptions options;
+  options.fill_cache = family != Family::bodies;
+  return options;
+}
+
 rocksdb::Options base_options() {
   rocksdb::Options options;
   // RocksDB's own diagnostics (the LOG files in db/): keep a bounded amount of them.
@@ -80,6 +95,13 @@ rocksdb::Options base_options() {
   // flushes) and with a dozen families the bridge's RSS grew with every write for as long as
   // the soak test ran (docs/soak.md). One budget for all families makes it flush early instead.
   options.db_write_buffer_size = 16 << 20;
+  // One block cache for all families, of a size chosen here. Left to RocksDB, every family that
+  // gets its own options object also gets its own 8 MiB cache: the families a new database
+  // creates did, so a bridge's first run could hold eleven caches (88 MiB) that filled for
+  // hours (docs/soak.md). The families of one Store share these options (Impl::family_options).
+  rocksdb::BlockBasedTableOptions tables;
+  tables.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(tables));
   return options;
 }
 
@@ -139,6 +161,9 @@ struct Store::Impl {
   }
 
   rocksdb::ColumnFamilyHandle* handle(Family family) const { return handles[index_of(family)]; }
+
+  // The options of every family, opened or created: one table factory, so one block cache.
+  rocksdb::ColumnFamilyOptions family_options;
 
   crypto::Key key;
   rocksdb::DB* db = nullptr;
@@ -285,6 +310,7 @@ Result<std::unique_ptr<Store>> Store::open(const OpenOptions& options) {
   }
 
   rocksdb::Options db_options = base_options();
+  impl->family_options = rocksdb::ColumnFamilyOptions(db_options);
   std::vector<std::string> existing_families;
   if (exists) {
     const rocksdb::Status listed =
@@ -307,7 +333,7 @@ Result<std::unique_ptr<Store>> Store::open(const OpenOptions& options) {
   // may be written before the master key has been checked.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : existing_families) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(db_options));
+    descriptors.emplace_back(name, impl->family_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status opened;
@@ -427,7 +453,7 @@ Result<void> Store::initialise(const OpenOptions& options) {
     if (impl_->handle(family) != nullptr) continue;
     rocksdb::ColumnFamilyHandle* handle = nullptr;
     const rocksdb::Status created = impl_->db->CreateColumnFamily(
-        rocksdb::ColumnFamilyOptions(base_options()), std::string(family_name(family)), &handle);
+        impl_->family_options, std::string(family_name(family)), &handle);
     if (!created.ok()) {
       return database_error(created, "creating family " + std::string(family_name(family)));
     }
@@ -468,7 +494,7 @@ Result<std::optional<std::string>> Store::get(Family family, std::string_view ke
   rocksdb::ColumnFamilyHandle* handle = impl_->handle(family);
   if (handle == nullptr) return std::optional<std::string>();
   std::string value;
-  const rocksdb::Status status = impl_->db->Get(rocksdb::ReadOptions(), handle, slice(key), &value);
+  const rocksdb::Status status = impl_->db->Get(read_options_for(family), handle, slice(key), &value);
   if (status.IsNotFound()) return std::optional<std::string>();
   if (!status.ok()) {
     return database_error(status, "reading \"" + detail::printable_key(key) + "\" from family " +
@@ -528,7 +554,7 @@ Result<void> Store::for_each_prefix(Family family, std::string_view prefix,
   if (handle == nullptr) return {};
   const std::string upper = prefix_successor(prefix);
   const rocksdb::Slice upper_bound = slice(upper);
-  rocksdb::ReadOptions read_options;
+  rocksdb::ReadOptions read_options = read_options_for(family);
   if (!upper.empty()) read_options.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, handle));
   for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
@@ -563,7 +589,7 @@ Cursor Store::cursor(Family family) const {
   impl->store = impl_.get();
   impl->family = family;
   if (rocksdb::ColumnFamilyHandle* handle = impl_->handle(family)) {
-    impl->iterator.reset(impl_->db->NewIterator(rocksdb::ReadOptions(), handle));
+    impl->iterator.reset(impl_->db->NewIterator(read_options_for(family), handle));
   }
   return Cursor(std::move(impl));
 }
@@ -604,6 +630,16 @@ Result<void> Store::checkpoint(const std::filesystem::path& destination) const {
   if (error) return make_error("cannot list " + destination.string() + ": " + error.message());
   if (auto synced = detail::sync_directory(destination); !synced) return synced.error();
   return detail::sync_directory(destination.parent_path().empty() ? "." : destination.parent_path());
+}
+
+Store::MemoryUsage Store::memory_usage() const {
+  MemoryUsage usage;
+  rocksdb::DB& db = *impl_->db;
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &usage.memtables);
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &usage.table_readers);
+  // One cache serves every family (they share one table factory), so it is read once, not summed.
+  db.GetIntProperty(db.DefaultColumnFamily(), rocksdb::DB::Properties::kBlockCacheUsage, &usage.block_cache);
+  return usage;
 }
 
 Result<void> Store::flush() {

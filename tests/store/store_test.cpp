@@ -115,6 +115,33 @@ TEST_F(StoreTest, DataSurvivesCloseAndReopen) {
   }
 }
 
+// Every family's reads land in the one block cache that memory_usage() reports, also in the
+// run that created the database (its families were once created with a cache each); bodies
+// stay out of it.
+TEST_F(StoreTest, FamiliesOfANewDatabaseShareTheReportedBlockCache) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(store->put(Family::uids, "u" + std::to_string(i), std::string(200, 'x')).ok());
+  }
+  ASSERT_TRUE(store->flush().ok());
+  const std::uint64_t before = store->memory_usage().block_cache;
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(store->get(Family::uids, "u" + std::to_string(i)).ok());
+  const Store::MemoryUsage after = store->memory_usage();
+  EXPECT_GT(after.block_cache, before + 200 * 1000) << "the reads of family uids did not use the shared cache";
+  EXPECT_LE(after.block_cache, 32u << 20);
+  EXPECT_GT(after.table_readers, 0u);
+
+  // Message bodies bypass it: they would push the hot records out.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(store->put_encrypted(Family::bodies, "b" + std::to_string(i), std::string(20000, 'y')).ok());
+  }
+  ASSERT_TRUE(store->flush().ok());
+  const std::uint64_t before_bodies = store->memory_usage().block_cache;
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(store->get_encrypted(Family::bodies, "b" + std::to_string(i)).ok());
+  EXPECT_LT(store->memory_usage().block_cache, before_bodies + 100 * 1000);
+}
+
 TEST_F(StoreTest, CreatesPrivateDirectories) {
   auto store = open_store();
   ASSERT_TRUE(store);

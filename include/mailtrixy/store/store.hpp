@@ -213,6 +213,16 @@ class Store {
   // Read-only stores refuse: a secondary cannot pin the files it would copy.
   Result<void> checkpoint(const std::filesystem::path& destination) const;
 
+  // What RocksDB holds in memory now, in bytes (for the /metrics memory gauges): memtables of
+  // every family (active, immutable and being flushed), the block cache the families share,
+  // and the table readers' index and filter blocks, which live outside the cache.
+  struct MemoryUsage {
+    std::uint64_t memtables = 0;
+    std::uint64_t block_cache = 0;
+    std::uint64_t table_readers = 0;
+  };
+  MemoryUsage memory_usage() const;
+
   std::uint32_t schema_version() const { return schema_version_; }
   bool read_only() const { return read_only_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
