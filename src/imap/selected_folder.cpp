@@ -98,9 +98,13 @@ bool SelectedFolder::deliver(std::string& out, bool allow_expunge) {
         auto sequence = sequence_of(event.uid);
         // Messages the client has not heard of yet get their flags when it fetches them.
         if (!sequence || *sequence > told_count) break;
-        auto told = told_flags_.find(event.uid.value());
-        if (told != told_flags_.end() && told->second == event.meta.flags) break;
-        remember_flags(event.uid, event.meta.flags);
+        // Only messages this session changed itself are remembered (their echo is expected);
+        // remembering every change other sessions make would grow with the folder for as long
+        // as the session stays selected, in every session (docs/soak.md).
+        if (auto told = told_flags_.find(event.uid.value()); told != told_flags_.end()) {
+          if (told->second == event.meta.flags) break;
+          told->second = event.meta.flags;
+        }
         out += "* " + std::to_string(*sequence) + " FETCH (UID " + std::to_string(event.uid.value()) +
                " FLAGS " + flag_list(event.meta.flags) + ")\r\n";
         break;

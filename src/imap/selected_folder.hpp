@@ -62,11 +62,13 @@ class SelectedFolder {
   // Removes `uid` from the view; returns its former sequence number.
   std::optional<std::uint32_t> remove(mail::Uid uid);
 
-  // What the client was last told about a message's flags (by STORE or an update), so that the
-  // change event our own STORE causes is not echoed as a second, redundant FETCH. Bounded: when
+  // What the client was told about the flags of a message this session changed (STORE, or a
+  // FETCH that set \Seen), so that the change event its own write causes is not echoed as a
+  // second, redundant FETCH; updates keep a remembered entry current but add none. Bounded: when
   // it grows past kMaxRemembered it is cleared, which only costs redundant FETCH lines.
   void remember_flags(mail::Uid uid, const mail::Flags& flags);
   static constexpr std::size_t kMaxRemembered = 100000;
+  std::size_t remembered_flags() const { return told_flags_.size(); }
 
   // Applies queued events (see the file comment), writing EXISTS / EXPUNGE / FETCH lines to
   // `out`. Returns false when the folder itself went away (deleted or renamed by someone else):

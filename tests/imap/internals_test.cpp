@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "format.hpp"
@@ -160,6 +161,45 @@ std::shared_ptr<const CachedStructure> entry(std::size_t body_size) {
   value->message_size = body_size;
   value->body_structure = std::string(body_size, 'x');
   return value;
+}
+
+mail::ChangeEvent flags_event(std::uint32_t uid, mail::Flags flags) {
+  mail::ChangeEvent event;
+  event.kind = mail::ChangeEvent::Kind::flags_changed;
+  event.folder = "INBOX";
+  event.uid = mail::Uid(uid);
+  event.meta.uid = mail::Uid(uid);
+  event.meta.flags = std::move(flags);
+  return event;
+}
+
+// A session remembers the flags of messages it changed itself (to drop the echo), never those
+// other sessions change: its memory must not grow with the folder's traffic.
+TEST(ImapSelectedFolder, RemembersOnlyItsOwnChanges) {
+  SelectedFolder folder;
+  folder.path = "INBOX";
+  for (std::uint32_t uid = 1; uid <= 1000; ++uid) folder.uids.emplace_back(uid);
+
+  mail::Flags seen;
+  seen.set(mail::SystemFlag::seen);
+  for (std::uint32_t uid = 1; uid <= 1000; ++uid) folder.pending->push(flags_event(uid, seen));
+  std::string out;
+  ASSERT_TRUE(folder.deliver(out, true));
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1000);
+  EXPECT_EQ(folder.remembered_flags(), 0u);
+
+  // Our own STORE on UID 7: its echo is dropped, a later change by someone else is told.
+  mail::Flags flagged = seen;
+  flagged.set(mail::SystemFlag::flagged);
+  folder.remember_flags(mail::Uid(7), flagged);
+  folder.pending->push(flags_event(7, flagged));
+  out.clear();
+  ASSERT_TRUE(folder.deliver(out, true));
+  EXPECT_EQ(out, "");
+  folder.pending->push(flags_event(7, seen));
+  ASSERT_TRUE(folder.deliver(out, true));
+  EXPECT_EQ(out, "* 7 FETCH (UID 7 FLAGS (\\Seen))\r\n");
+  EXPECT_EQ(folder.remembered_flags(), 1u);
 }
 
 TEST(ImapSessionStructureCache, HitsMissesAndLru) {
