@@ -1,6 +1,7 @@
 #include "mailtrixy/base/metrics.hpp"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -370,6 +371,16 @@ void register_process_metrics(Registry& registry, std::string version) {
   });
   registry.callback("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.",
                     Type::gauge, {}, [=] { return one(start_time); });
+#if defined(__GLIBC__)
+  // RSS alone cannot tell live memory from memory the allocator keeps after it was freed.
+  registry.callback("mailtrixy_heap_bytes",
+                    "Heap memory by state: in_use (allocated by the program), free (freed but kept by the allocator).",
+                    Type::gauge, {"state"}, [] {
+                      const struct mallinfo2 info = ::mallinfo2();
+                      return std::vector<Sample>{Sample{{"free"}, static_cast<double>(info.fordblks)},
+                                                 Sample{{"in_use"}, static_cast<double>(info.uordblks + info.hblkhd)}};
+                    });
+#endif
   registry.callback("mailtrixy_build_info", "Always 1; the label carries the running version.", Type::gauge,
                     {"version"}, [version = std::move(version)] { return std::vector<Sample>{Sample{{version}, 1}}; });
 }

@@ -11,7 +11,7 @@ import socket
 import time
 import unittest
 
-from harness import SOURCE_DIR, TempHome, curl
+from harness import SOURCE_DIR, SharedWorldTestCase, TempHome, curl
 import imap_harness as I
 import metrics_format as M
 import signin_harness as S
@@ -58,27 +58,16 @@ def scrape(world):
     return result.stdout
 
 
-class MetricsTest(unittest.TestCase):
+class MetricsTest(SharedWorldTestCase):
     @classmethod
-    def setUpClass(cls):
-        cls.home = TempHome()
-        try:
-            cls.world = I.ImapWorld(cls.home, emulator_args=["--seed", f"{S.USER}={I.seed(cls.home, 3, 1)}"])
-            cls.world.start()
-            cls.world.wait_for_messages("INBOX", 3)
-            cls.world.bridge.wait_for_log(r"smtp listening\W.*" + str(cls.world.smtp_port))
-        except BaseException:
-            if hasattr(cls, "world"):
-                cls.world.close()
-            cls.home.cleanup()
-            raise
+    def make_world(cls, home):
+        return I.ImapWorld(home, emulator_args=["--seed", f"{S.USER}={I.seed(home, 3, 1)}"])
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.world.close()
-        finally:
-            cls.home.cleanup()
+    def start_world(cls, world):
+        world.start()
+        world.wait_for_messages("INBOX", 3)
+        world.bridge.wait_for_log(r"smtp listening\W.*" + str(world.smtp_port))
 
     def families(self):
         return M.parse(scrape(self.world))
@@ -168,6 +157,15 @@ class MetricsTest(unittest.TestCase):
         # Process
         self.assertGreater(after["process_resident_memory_bytes"].value(), 1_000_000)
         self.assertGreater(after["process_open_fds"].value(), 3)
+        # Memory parts: the database's parts exist (the memtables hold the writes since the last
+        # flush), the structure cache holds the structures of the messages just fetched, and
+        # the heap gauges are there (their values are glibc's; a sanitizer's allocator bypasses it).
+        self.assertGreater(after["mailtrixy_store_memory_bytes"].total(part="memtables"), 0)
+        self.assertEqual({labels["part"] for _, labels, _ in after["mailtrixy_store_memory_bytes"].samples},
+                         {"block_cache", "memtables", "table_readers"})
+        self.assertGreater(after["mailtrixy_imap_structure_cache_bytes"].value(), 0)
+        self.assertEqual({labels["state"] for _, labels, _ in after["mailtrixy_heap_bytes"].samples},
+                         {"in_use", "free"})
         self.assertLess(abs(after["process_start_time_seconds"].value() - time.time()), 3600)
         versions = [labels["version"] for _, labels, value in after["mailtrixy_build_info"].samples if value == 1]
         self.assertEqual(len(versions), 1)

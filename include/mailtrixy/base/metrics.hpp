@@ -164,7 +164,8 @@ std::vector<double> size_buckets();
 
 // process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds,
 // process_max_fds, process_start_time_seconds, process_cpu_seconds_total (from /proc/self),
-// and mailtrixy_build_info{version} = 1. Calling it again replaces the earlier registration.
+// mailtrixy_heap_bytes{state} (glibc's mallinfo2: in_use and free) and
+// mailtrixy_build_info{version} = 1. Calling it again replaces the earlier registration.
 void register_process_metrics(Registry& registry, std::string version);
 
 // Text-format helpers (exposed for tests and for modules that still render by hand).

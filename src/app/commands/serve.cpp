@@ -70,6 +70,20 @@ std::string token_metrics(const auth::TokenManager& tokens) {
          std::to_string(tokens.refresh_requests()) + "\n";
 }
 
+// The bounded memory the bridge holds besides its connections (docs/operations.md).
+std::string memory_metrics(const store::Store& store, const imap::StructureCache& structures) {
+  const store::Store::MemoryUsage usage = store.memory_usage();
+  const imap::StructureCache::Stats cached = structures.stats();
+  return "# HELP mailtrixy_store_memory_bytes Memory the database holds, by part.\n"
+         "# TYPE mailtrixy_store_memory_bytes gauge\n"
+         "mailtrixy_store_memory_bytes{part=\"block_cache\"} " + std::to_string(usage.block_cache) + "\n"
+         "mailtrixy_store_memory_bytes{part=\"memtables\"} " + std::to_string(usage.memtables) + "\n"
+         "mailtrixy_store_memory_bytes{part=\"table_readers\"} " + std::to_string(usage.table_readers) + "\n"
+         "# HELP mailtrixy_imap_structure_cache_bytes Estimated memory of the parsed MIME structures IMAP keeps.\n"
+         "# TYPE mailtrixy_imap_structure_cache_bytes gauge\n"
+         "mailtrixy_imap_structure_cache_bytes " + std::to_string(cached.bytes) + "\n";
+}
+
 // One account's Graph client and the RemoteMailbox over it, kept alive together by the
 // shared_ptr the sync engine holds.
 struct GraphMailbox {
@@ -274,6 +288,7 @@ int run_serve(const CommandContext& context) {
   auto is_trusted_proxy = [trusted_proxies](std::string_view peer) { return trusted_proxies->contains(peer); };
   // IMAP: after the sync engine (sessions use its mailboxes), stopped before it.
   std::unique_ptr<imap::ImapServer> imap_server;
+  auto structure_cache = std::make_shared<imap::StructureCache>();
   if (!settings->imap.listen.empty() || !settings->imap.tls_listen.empty()) {
     imap::ImapServerOptions imap_options;
     imap_options.listen = settings->imap.listen;
@@ -282,7 +297,7 @@ int run_serve(const CommandContext& context) {
     imap_options.is_trusted_proxy = is_trusted_proxy;
     imap::SessionOptions session_options;
     session_options.version = MAILTRIXY_VERSION;
-    session_options.structure_cache = std::make_shared<imap::StructureCache>();
+    session_options.structure_cache = structure_cache;
     auto started = imap::ImapServer::start(imap_options, imap::session_factory(session_options, logins));
     if (!started) {
       print_error(started.error().message);
@@ -388,8 +403,9 @@ int run_serve(const CommandContext& context) {
     }
     web_dependencies.mail_proxy = std::move(*endpoint);
   }
-  web_dependencies.metrics = [&tokens, queue = outbox->get()] {
-    return token_metrics(tokens) + outbox::metrics_text(queue->stats()) + metrics::global().render();
+  web_dependencies.metrics = [&tokens, queue = outbox->get(), database = store->get(), structure_cache] {
+    return token_metrics(tokens) + memory_metrics(*database, *structure_cache) +
+           outbox::metrics_text(queue->stats()) + metrics::global().render();
   };
   auto web_server = net::HttpServer::start(web_options, web::make_web_handler(std::move(web_dependencies)));
   if (!web_server) {
