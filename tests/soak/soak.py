@@ -61,6 +61,9 @@ APPEND_FOLDER = "Soak"
 MIX = [("NOOP", 10), ("FETCH_FLAGS", 20), ("FETCH_ENVELOPE", 15), ("FETCH_BODY", 10),
        ("SEARCH", 15), ("STORE", 15), ("APPEND", 5), ("SELECT", 5), ("RECONNECT", 2)]
 
+# The name under which the LOGOUTs of the run's end are timed (all connections at once).
+LOGOUT_AT_STOP = "LOGOUT_AT_STOP"
+
 
 def env_int(name, default):
     value = os.environ.get(name)
@@ -81,6 +84,8 @@ def parse_args(argv=None):
     parser.add_argument("--ramp", type=float, default=None,
                         help="seconds over which the connections open (default: 5%% of the run, 5..30 s)")
     parser.add_argument("--rss-interval", type=float, default=2.0)
+    parser.add_argument("--metrics-interval", type=float, default=10.0,
+                        help="seconds between two samples of the bridge's memory parts from /metrics")
     parser.add_argument("--warmup", type=float, default=0.2, help="fraction of the run that is warm-up")
     parser.add_argument("--leak-mib-per-min", type=float, default=2.0,
                         help="RSS slope after warm-up above which the run fails (see leak_verdict)")
@@ -454,10 +459,10 @@ class Soak:
         self.connections_peak = max(self.connections_peak, self.connections_open)
         return client
 
-    async def close_imap(self, client, logout=True):
+    async def close_imap(self, client, logout=True, name="LOGOUT"):
         try:
             if logout:
-                await self.timed("LOGOUT", client.command("LOGOUT"))
+                await self.timed(name, client.command("LOGOUT"))
         finally:
             self.connections_open -= 1
             client.close()
@@ -531,7 +536,9 @@ class Soak:
                     client = None
                     self.reconnects += 1
                     client = await self.open_imap(account)
-            await self.close_imap(client)
+            # Every active connection logs out within the same second when the run stops: a burst
+            # measured apart from the reconnects' LOGOUTs, which are spread over the run.
+            await self.close_imap(client, name=LOGOUT_AT_STOP)
             client = None
         except Exception as error:  # noqa: BLE001 - any failure of a connection is an error of the run
             self.stats.error(f"imap #{number} ({account}): {error!r}")
@@ -593,7 +600,7 @@ class Soak:
                     break
             self.idlers.remove(entry)
             entry = None
-            await self.close_imap(client)
+            await self.close_imap(client, name=LOGOUT_AT_STOP)
             client = None
         except Exception as error:  # noqa: BLE001 - any failure of a connection is an error of the run
             self.stats.error(f"idle #{number} ({account}): {error!r}")
@@ -674,6 +681,32 @@ class Soak:
             except asyncio.TimeoutError:
                 pass
 
+    async def sample_memory_parts(self, started):
+        """What the bridge says its memory is made of (/metrics): live heap, heap the allocator
+        keeps after free, and RocksDB's parts. Against RSS, this tells a leak (in_use grows)
+        from caches filling (store parts grow to their bounds) and from allocator retention."""
+        loop = asyncio.get_running_loop()
+        parts = {"heap_in_use": 'mailtrixy_heap_bytes{state="in_use"}',
+                 "heap_free": 'mailtrixy_heap_bytes{state="free"}',
+                 "store_block_cache": 'mailtrixy_store_memory_bytes{part="block_cache"}',
+                 "store_memtables": 'mailtrixy_store_memory_bytes{part="memtables"}',
+                 "store_table_readers": 'mailtrixy_store_memory_bytes{part="table_readers"}',
+                 "structure_cache": "mailtrixy_imap_structure_cache_bytes"}
+        while not self.idle_stop.is_set():
+            now = time.monotonic() - started
+            try:
+                values = await loop.run_in_executor(None, metrics, self.world)
+            except Exception as error:  # noqa: BLE001 - a missed sample is reported, not fatal
+                self.stats.error(f"/metrics during the run: {error}")
+                values = {}
+            for name, series in parts.items():
+                if series in values:
+                    self.rss.setdefault(name, []).append((now, values[series] / 1048576.0))
+            try:
+                await asyncio.wait_for(self.idle_stop.wait(), self.args.metrics_interval)
+            except asyncio.TimeoutError:
+                pass
+
     # -- the run --
 
     async def run(self):
@@ -681,6 +714,7 @@ class Soak:
         started = time.monotonic()
         self.run_started = started
         sampler = asyncio.ensure_future(self.sample_rss(started))
+        parts_sampler = asyncio.ensure_future(self.sample_memory_parts(started))
         tasks = []
         idle_every = max(1, round(1 / IDLE_FRACTION)) if IDLE_FRACTION > 0 else 0
         for n in range(args.connections):
@@ -703,6 +737,7 @@ class Soak:
         self.idle_stop.set()
         await asyncio.gather(*active)
         await sampler
+        await parts_sampler
 
     async def wait_for_quiet(self):
         """Waits for the outbox to drain (every 250 delivered to Microsoft)."""
@@ -909,6 +944,13 @@ def build_report(args, soak, emulator_stats, setup_seconds):
     bridge_rss["after_warmup_mib"] = bridge_leak.get("after_warmup_mib")
     emulator_rss = summarize("emulator", soak.rss["emulator"])
     emulator_rss["after_warmup_mib"] = emulator_leak.get("after_warmup_mib")
+    # What the bridge's memory is made of, after warm-up (informational: the verdict is RSS's).
+    memory_parts = {}
+    for name in ("heap_in_use", "heap_free", "store_block_cache", "store_memtables", "store_table_readers",
+                 "structure_cache"):
+        part = leak_verdict(soak.rss.get(name, []), 0.0, soak.load_ended, args.warmup, args.leak_mib_per_min)
+        if "slope_mib_per_min" in part:
+            memory_parts[name] = {key: part[key] for key in ("after_warmup_mib", "end_mib", "slope_mib_per_min")}
     acc = soak.accounting
     loss = []
     if acc["smtp_in_sent_exactly_once"] != acc["smtp_accepted"]:
@@ -945,6 +987,7 @@ def build_report(args, soak, emulator_stats, setup_seconds):
         "outbox": soak.queue_metrics,
         "rss": {"bridge": bridge_rss, "emulator": emulator_rss},
         "leak": {"bridge": bridge_leak, "emulator_informational": emulator_leak},
+        "memory_parts": memory_parts,
         "samples": {name: [[round(t, 1), round(v, 2)] for t, v in values] for name, values in soak.rss.items()},
         "emulator_stats": emulator_stats,
         "failures": failures,
@@ -982,6 +1025,9 @@ def print_report(report):
                   f"end {r['end_mib']} MiB, peak {r['peak_mib']} MiB ({r['samples']} samples)")
     for name, leak in report["leak"].items():
         print(f"leak check {name}: {leak}")
+    for name, part in report["memory_parts"].items():
+        print(f"bridge {name}: after warm-up {part['after_warmup_mib']} MiB, end {part['end_mib']} MiB, "
+              f"slope {part['slope_mib_per_min']} MiB/min")
     e = report["emulator_stats"] or {}
     print(f"emulator: graph_requests {e.get('graph_requests')}, batch_items {e.get('batch_items')}, "
           f"token_requests {e.get('token_requests')}, throttled {e.get('throttled')}, "
