@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -56,6 +57,19 @@ sigset_t block_shutdown_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   return signals;
+}
+
+// Waits for SIGTERM or SIGINT on the main thread and returns it. Once a minute meanwhile it
+// hands the pages of freed heap memory back to the system: glibc returns only the top of each
+// arena on its own, so the RSS of a server whose memory churns (connections, bodies, memtables)
+// otherwise keeps every page it ever freed inside an arena (docs/soak.md).
+int wait_for_shutdown_signal(const sigset_t& signals) {
+  const timespec interval{60, 0};
+  for (;;) {
+    const int signal_number = ::sigtimedwait(&signals, nullptr, &interval);
+    if (signal_number > 0) return signal_number;
+    if (errno == EAGAIN) ::malloc_trim(0);
+  }
 }
 
 constexpr std::chrono::seconds kShutdownGrace{3};
@@ -444,8 +458,7 @@ int run_serve(const CommandContext& context) {
     log::info("imaps listening", {{"address", imap_server->tls_address()}});
   log::info("mailtrixy started", {{"version", MAILTRIXY_VERSION}, {"data_dir", settings->data_dir.string()}});
 
-  int signal_number = 0;
-  sigwait(&shutdown_signals, &signal_number);
+  const int signal_number = wait_for_shutdown_signal(shutdown_signals);
   log::info("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   if (smtp_server) smtp_server->stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace));
   smtp_server.reset();
