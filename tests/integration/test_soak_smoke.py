@@ -48,6 +48,9 @@ class SoakSmokeTest(unittest.TestCase):
         for command in ("LOGIN", "SELECT", "FETCH_FLAGS", "SEARCH", "STORE", "IDLE", "DONE", "SMTP_SEND"):
             self.assertGreater(report["commands"].get(command, {}).get("count", 0), 0, command)
         self.assertGreater(report["rss"]["bridge"]["samples"], 3)
+        # The memory parts the leak check subtracts come from the bridge's /metrics.
+        for part in ("store_block_cache", "store_memtables", "heap_in_use"):
+            self.assertGreater(len(report["samples"].get(part, [])), 1, part)
 
 
 if __name__ == "__main__":
