@@ -10,6 +10,7 @@
 #include "mailtrixy/base/log.hpp"
 #include "mailtrixy/crypto/hash.hpp"
 #include "mailtrixy/net/listen_address.hpp"
+#include "mailtrixy/web/forms.hpp"
 
 namespace mailtrixy::web {
 namespace {
@@ -38,50 +39,6 @@ std::string_view protocol_name(MailProtocol protocol) {
 std::string header_safe(std::string_view text) {
   std::string out;
   for (char c : text) out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// nginx percent-encodes Auth-User and Auth-Pass (ngx_escape_uri with NGX_ESCAPE_MAIL_AUTH: '%',
-// space, control and non-ASCII bytes); since '%' itself is always encoded, decoding every %XX is exact.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = hex_digit(text[i + 1]);
-    const int low = hex_digit(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
-
-// The same encoding, for queries forwarded to a peer.
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7F || c == '%') {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0F];
-    } else {
-      out += c;
-    }
-  }
   return out;
 }
 
@@ -151,10 +108,14 @@ Result<MailProxyQuery> parse_mail_proxy_query(const net::HttpRequest& request) {
   if (!password) return make_error("the Auth-Pass header is missing; this URL is nginx's auth_http");
   if (!protocol) return make_error("the Auth-Protocol header is missing; this URL is nginx's auth_http");
   query.method = lower(*method);
-  auto decoded_user = percent_decode(*user);
-  if (!decoded_user) return make_error("Auth-User has a '%' that is not followed by two hex digits");
-  auto decoded_password = percent_decode(*password);
-  if (!decoded_password) return make_error("Auth-Pass has a '%' that is not followed by two hex digits");
+  // nginx percent-encodes Auth-User and Auth-Pass (ngx_escape_uri with NGX_ESCAPE_MAIL_AUTH: '%',
+  // space, control and non-ASCII bytes); since '%' itself is always encoded, decoding every %XX
+  // is exact. Queries forwarded to a peer are encoded by percent_encode(), which the peer decodes
+  // the same way.
+  auto decoded_user = percent_decode(*user, false);
+  if (!decoded_user) return make_error("Auth-User has a '%' that is not followed by two hex digits, or an encoded NUL");
+  auto decoded_password = percent_decode(*password, false);
+  if (!decoded_password) return make_error("Auth-Pass has a '%' that is not followed by two hex digits, or an encoded NUL");
   query.user = std::move(*decoded_user);
   query.password = Secret<std::string>(std::move(*decoded_password));
   const std::string protocol_text = lower(*protocol);
