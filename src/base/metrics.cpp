@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -346,6 +347,20 @@ std::vector<double> size_buckets() {
   std::vector<double> bounds;
   for (double bound = 1024; bound <= 64.0 * 1024 * 1024; bound *= 4) bounds.push_back(bound);
   return bounds;
+}
+
+ConnectionSeries connection_series(Registry& registry, std::string_view protocol) {
+  std::string shown(protocol);
+  std::transform(shown.begin(), shown.end(), shown.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const std::string prefix = "mailtrixy_" + std::string(protocol);
+  return ConnectionSeries{
+      registry.counter(prefix + "_connections_accepted_total", shown + " connections accepted, by listener.",
+                       {"listener"}),
+      registry.gauge(prefix + "_connections", shown + " connections open now, by listener.", {"listener"}),
+      registry.counter(prefix + "_tls_handshakes_failed_total",
+                       shown + " TLS handshakes (implicit TLS or STARTTLS) that failed or timed out.")
+          .get()};
 }
 
 void register_process_metrics(Registry& registry, std::string version) {

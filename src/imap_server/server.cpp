@@ -107,21 +107,9 @@ struct ImapServer::Core {
 namespace {
 
 // Connection series for /metrics, by listener ("imap": plain with STARTTLS, "imaps": implicit TLS).
-struct ConnectionMetrics {
-  metrics::Family<metrics::Counter>& accepted = metrics::global().counter(
-      "mailtrixy_imap_connections_accepted_total", "IMAP connections accepted, by listener.", {"listener"});
-  metrics::Family<metrics::Gauge>& open =
-      metrics::global().gauge("mailtrixy_imap_connections", "IMAP connections open now, by listener.", {"listener"});
-  metrics::Counter& tls_failed =
-      metrics::global()
-          .counter("mailtrixy_imap_tls_handshakes_failed_total",
-                   "IMAP TLS handshakes (implicit TLS or STARTTLS) that failed or timed out.")
-          .get();
-};
-
-ConnectionMetrics& connection_metrics() {
-  static ConnectionMetrics instance;
-  return instance;
+metrics::ConnectionSeries& connection_metrics() {
+  static metrics::ConnectionSeries series = metrics::connection_series(metrics::global(), "imap");
+  return series;
 }
 
 std::string_view listener_name(bool implicit_tls) { return implicit_tls ? "imaps" : "imap"; }

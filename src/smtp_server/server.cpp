@@ -67,21 +67,9 @@ bool is_loopback(const asio::ip::address& address) {
 }
 
 // Connection series for /metrics, by listener ("smtp": plain with STARTTLS, "smtps": implicit TLS).
-struct ConnectionMetrics {
-  metrics::Family<metrics::Counter>& accepted = metrics::global().counter(
-      "mailtrixy_smtp_connections_accepted_total", "SMTP connections accepted, by listener.", {"listener"});
-  metrics::Family<metrics::Gauge>& open =
-      metrics::global().gauge("mailtrixy_smtp_connections", "SMTP connections open now, by listener.", {"listener"});
-  metrics::Counter& tls_failed =
-      metrics::global()
-          .counter("mailtrixy_smtp_tls_handshakes_failed_total",
-                   "SMTP TLS handshakes (implicit TLS or STARTTLS) that failed or timed out.")
-          .get();
-};
-
-ConnectionMetrics& connection_metrics() {
-  static ConnectionMetrics instance;
-  return instance;
+metrics::ConnectionSeries& connection_metrics() {
+  static metrics::ConnectionSeries series = metrics::connection_series(metrics::global(), "smtp");
+  return series;
 }
 
 std::string_view listener_name(bool implicit_tls) { return implicit_tls ? "smtps" : "smtp"; }

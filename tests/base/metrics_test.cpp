@@ -24,6 +24,25 @@ TEST(MetricsTest, CounterRendersHelpTypeAndLabelledSeriesInOrder) {
             "mailtrixy_test_total{listener=\"imaps\",result=\"OK\"} 3\n");
 }
 
+TEST(MetricsTest, ConnectionSeriesNameAndDescribeTheProtocol) {
+  Registry registry;
+  ConnectionSeries smtp = connection_series(registry, "smtp");
+  smtp.accepted.with({"smtps"}).inc();
+  smtp.open.with({"smtp"}).add(2);
+  smtp.tls_failed.inc();
+  EXPECT_EQ(registry.render(),
+            "# HELP mailtrixy_smtp_connections SMTP connections open now, by listener.\n"
+            "# TYPE mailtrixy_smtp_connections gauge\n"
+            "mailtrixy_smtp_connections{listener=\"smtp\"} 2\n"
+            "# HELP mailtrixy_smtp_connections_accepted_total SMTP connections accepted, by listener.\n"
+            "# TYPE mailtrixy_smtp_connections_accepted_total counter\n"
+            "mailtrixy_smtp_connections_accepted_total{listener=\"smtps\"} 1\n"
+            "# HELP mailtrixy_smtp_tls_handshakes_failed_total SMTP TLS handshakes (implicit TLS or STARTTLS) that "
+            "failed or timed out.\n"
+            "# TYPE mailtrixy_smtp_tls_handshakes_failed_total counter\n"
+            "mailtrixy_smtp_tls_handshakes_failed_total 1\n");
+}
+
 TEST(MetricsTest, FamiliesWithoutSamplesStillHaveHelpAndType) {
   Registry registry;
   registry.counter("b_total", "B.", {"x"});

@@ -162,6 +162,16 @@ std::vector<double> latency_buckets();
 // Size buckets in bytes from 1 KiB to 64 MiB (powers of 4).
 std::vector<double> size_buckets();
 
+// The connection series of one kind of mail listener, `protocol` "imap" or "smtp":
+// mailtrixy_<protocol>_connections_accepted_total{listener}, mailtrixy_<protocol>_connections{listener}
+// (open now) and mailtrixy_<protocol>_tls_handshakes_failed_total.
+struct ConnectionSeries {
+  Family<Counter>& accepted;
+  Family<Gauge>& open;
+  Counter& tls_failed;
+};
+ConnectionSeries connection_series(Registry& registry, std::string_view protocol);
+
 // process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds,
 // process_max_fds, process_start_time_seconds, process_cpu_seconds_total (from /proc/self),
 // mailtrixy_heap_bytes{state} (glibc's mallinfo2: in_use and free) and
