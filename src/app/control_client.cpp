@@ -10,14 +10,21 @@
 
 namespace mailtrixy::app {
 
-ControlReply::ControlReply(std::string body) : body_(std::move(body)) {}
+ControlReply::ControlReply(std::string_view body) {
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  if (document.HasParseError() || !document.IsObject()) return;
+  for (const auto& member : document.GetObject()) {
+    if (member.value.IsString()) {
+      fields_.emplace(std::string(member.name.GetString(), member.name.GetStringLength()),
+                      std::string(member.value.GetString(), member.value.GetStringLength()));
+    }
+  }
+}
 
 std::string ControlReply::field(std::string_view name) const {
-  rapidjson::Document document;
-  document.Parse(body_.data(), body_.size());
-  if (document.HasParseError() || !document.IsObject()) return {};
-  const auto member = document.FindMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
-  return member != document.MemberEnd() && member->value.IsString() ? member->value.GetString() : std::string();
+  const auto found = fields_.find(name);
+  return found == fields_.end() ? std::string() : found->second;
 }
 
 std::optional<ControlReply> call_running_bridge(const config::Settings& settings, std::string_view path,
@@ -48,7 +55,7 @@ std::optional<ControlReply> call_running_bridge(const config::Settings& settings
                 "); wait until it has started, or stop it and run this command again");
     return std::nullopt;
   }
-  ControlReply reply(std::move(response->body));
+  ControlReply reply(response->body);
   if (response->status == 200) return reply;
 
   const std::string error = reply.field("error");

@@ -4,6 +4,8 @@
 // `mailtrixy serve` holds the database (docs/adr/0004-cli-while-running.md).
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,15 +14,15 @@
 
 namespace mailtrixy::app {
 
-// The bridge's 200 answer: a JSON object whose string members the caller reads.
+// The bridge's answer: a JSON object whose string members the caller reads.
 class ControlReply {
  public:
-  explicit ControlReply(std::string body);
-  // The string member `name`, or "" when the body has none.
+  explicit ControlReply(std::string_view body);
+  // The string member `name`, or "" when the body has none (or is not a JSON object).
   std::string field(std::string_view name) const;
 
  private:
-  std::string body_;
+  std::map<std::string, std::string, std::less<>> fields_;
 };
 
 // POSTs `json_body` (empty: no body) to `path` on the bridge whose control file is in
