@@ -51,6 +51,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration"))
+from percentiles import percentile  # noqa: E402 - found through the path set just above
 
 CORPUS = os.path.join(SOURCE_DIR, "tests", "data", "corpus")
 PASSWORD_RE = r'<code id="bridge-password"[^>]*>([^<]*)</code>'
@@ -113,14 +114,6 @@ def parse_args(argv=None):
 
 
 # ---- statistics -----------------------------------------------------------------------------
-
-def percentile(values, p):
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, int(round(p / 100.0 * len(ordered) + 0.5)) - 1))
-    return ordered[index]
-
 
 def slope_per_minute(samples):
     """Least-squares slope of (seconds, MiB) samples, in MiB per minute."""
