@@ -72,8 +72,8 @@ std::string prefix_successor(std::string_view prefix) {
   return bound;
 }
 
-// Hot records (UID maps, flags, folder state) stay decoded in memory; 32 MiB holds the working
-// set of the 100,000-message benchmark folder with room to spare.
+// Hot records (UID maps, flags, folder state) stay decoded in memory. 32 MiB is a chosen bound,
+// not a measured working set: the soak and the IMAP benchmarks in docs/benchmarks.md ran with it.
 constexpr std::size_t kBlockCacheBytes = 32 << 20;
 
 // Message bodies are read once per client download and cached by the IMAP layer above; letting
